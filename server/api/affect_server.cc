@@ -1,0 +1,185 @@
+#include "server/api/affect_server.h"
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "server/common/logging.h"
+#include "server/common/status_macros.h"
+#include "server/torch/torch_module.h"
+
+namespace affect {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view what) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::NotFoundError(absl::StrCat(what, " ", path, " cannot be read"));
+  std::stringstream contents;
+  contents << file.rdbuf();
+  return contents.str();
+}
+
+absl::Status ValidateOptions(const ServerOptions& options) {
+  if (options.worker_threads < 1 || options.worker_threads > 256) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--worker_threads=", options.worker_threads, " must be in [1, 256]"));
+  }
+  if (options.intra_op_threads < 0 || options.intra_op_threads > 256) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--intra_op_threads=", options.intra_op_threads, " must be in [0, 256]"));
+  }
+  if (options.metrics_port < -1 || options.metrics_port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics_port=", options.metrics_port, " must be -1 (off) or 0..65535"));
+  }
+  if (options.max_message_bytes < 1024) {
+    return absl::InvalidArgumentError("--max_message_bytes must be at least 1024");
+  }
+  if (options.max_image_pixels < 1) {
+    return absl::InvalidArgumentError("--max_image_pixels must be positive");
+  }
+  if (!(options.max_audio_seconds > 0)) {
+    return absl::InvalidArgumentError("--max_audio_seconds must be positive");
+  }
+  if (options.max_streams < 1) return absl::InvalidArgumentError("--max_streams must be >= 1");
+  if (options.drain_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--drain_timeout must not be negative");
+  }
+  if (options.tls.enabled() != !options.tls.key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key must be given together");
+  }
+  if (!options.tls.client_ca_file.empty() && !options.tls.enabled()) {
+    return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const TlsOptions& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl;
+  AFFECT_ASSIGN_OR_RETURN(std::string cert, ReadFile(tls.cert_file, "--tls_cert"));
+  AFFECT_ASSIGN_OR_RETURN(std::string key, ReadFile(tls.key_file, "--tls_key"));
+  ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+  if (!tls.client_ca_file.empty()) {
+    AFFECT_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(tls.client_ca_file, "--tls_client_ca"));
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(const ServerOptions& options) {
+  AFFECT_RETURN_IF_ERROR(ValidateOptions(options));
+  AFFECT_ASSIGN_OR_RETURN(const DeviceSpec device, ResolveDevice(options.device));
+  std::string auth_token;
+  if (!options.auth_token_file.empty()) {
+    AFFECT_ASSIGN_OR_RETURN(auth_token, ReadFile(options.auth_token_file, "--auth_token_file"));
+    auth_token = std::string(absl::StripAsciiWhitespace(auth_token));
+    if (auth_token.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--auth_token_file ", options.auth_token_file, " is empty"));
+    }
+  }
+  AFFECT_ASSIGN_OR_RETURN(auto credentials, MakeCredentials(options.tls));
+  if (options.intra_op_threads > 0) SetTorchIntraOpThreads(options.intra_op_threads);
+
+  std::unique_ptr<AffectServer> server(new AffectServer());
+  server->options_ = options;
+  ModelRepositoryOptions repository_options;
+  repository_options.root = options.model_repository;
+  repository_options.device = device;
+  repository_options.half_precision = options.half_precision;
+  AFFECT_ASSIGN_OR_RETURN(server->repository_, ModelRepository::Create(repository_options));
+  server->service_ = std::make_unique<AffectServiceImpl>(options, server->repository_.get(),
+                                                         auth_token, device.ToString());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen_address, credentials, &server->port_);
+  builder.RegisterService(server->service_.get());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  if (options.grpc_max_threads > 0) {
+    grpc::ResourceQuota quota("affect-server");
+    quota.SetMaxThreads(options.grpc_max_threads);
+    builder.SetResourceQuota(quota);
+  }
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address,
+                     " (port in use, or not an address this host has)"));
+  }
+  server->SetServing(false);
+  AFFECT_LOG(INFO).With("port", server->port_).With("device", device.ToString())
+          .With("repository", options.model_repository)
+      << "affect-server listening";
+
+  auto load = [raw = server.get()] {
+    raw->repository_->LoadAll();
+    absl::MutexLock lock(&raw->mutex_);
+    raw->models_loaded_ = true;
+    if (!raw->shut_down_) {
+      raw->SetServing(true);
+      AFFECT_LOG(INFO) << "models loaded: serving";
+    }
+  };
+  if (options.load_models_in_background) {
+    server->loader_ = std::thread(load);
+  } else {
+    load();
+  }
+  return server;
+}
+
+AffectServer::~AffectServer() { Shutdown(); }
+
+void AffectServer::SetServing(bool serving) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus(serving);  // overall ("") and every service
+  health->SetServingStatus(kAffectServiceName, serving);
+}
+
+void AffectServer::WaitUntilModelsLoaded() {
+  absl::MutexLock lock(&mutex_);
+  mutex_.Await(absl::Condition(&models_loaded_));
+}
+
+void AffectServer::Shutdown() {
+  {
+    absl::MutexLock lock(&mutex_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
+  if (server_ == nullptr) return;  // Start failed before serving: nothing runs
+  const absl::Time deadline = absl::Now() + options_.drain_timeout;
+  AFFECT_LOG(INFO).With("drain_timeout_s", absl::ToDoubleSeconds(options_.drain_timeout))
+      << "shutting down: draining";
+  SetServing(false);
+  service_->StartDraining();
+  if (!service_->WaitForIdle(deadline)) {
+    AFFECT_LOG(WARNING).With("in_flight", service_->calls_in_flight())
+        << "drain timeout reached: cancelling the remaining calls";
+  }
+  // Calls still running after the deadline are cancelled by gRPC; their
+  // handlers still answer (CANCELLED), so none is left without a status.
+  server_->Shutdown(absl::ToChronoTime(std::max(deadline, absl::Now())));
+  // A shutdown during start-up waits for the model being loaded: LibTorch
+  // cannot interrupt a load, and the repository must not gain batchers after
+  // it has been shut down.
+  if (loader_.joinable()) loader_.join();
+  repository_->Shutdown(std::max(absl::ZeroDuration(), deadline - absl::Now()));
+  server_->Wait();
+  AFFECT_LOG(INFO) << "shutdown complete";
+}
+
+}  // namespace affect

@@ -1,0 +1,70 @@
+// The whole service in one object: model repository, gRPC server (affect.v1,
+// health, reflection), metrics endpoint, and an orderly shutdown. main.cc is
+// a thin shell around it; tests start it in-process on 127.0.0.1:0.
+#ifndef AFFECT_SERVER_API_AFFECT_SERVER_H_
+#define AFFECT_SERVER_API_AFFECT_SERVER_H_
+
+#include <memory>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/server.h"
+#include "server/api/affect_service.h"
+#include "server/api/server_options.h"
+#include "server/models/model_repository.h"
+
+namespace affect {
+
+// Thread-safe.
+class AffectServer {
+ public:
+  // Validates options, opens the repository, starts serving (health
+  // NOT_SERVING until every model has been loaded and warmed up). Errors:
+  // INVALID_ARGUMENT for bad options, NOT_FOUND for a missing repository or
+  // TLS/token file, FAILED_PRECONDITION for an unusable device, UNAVAILABLE
+  // when the port cannot be bound.
+  static absl::StatusOr<std::unique_ptr<AffectServer>> Start(const ServerOptions& options);
+
+  ~AffectServer();
+  AffectServer(const AffectServer&) = delete;
+  AffectServer& operator=(const AffectServer&) = delete;
+
+  // The bound gRPC port (useful with port 0).
+  int port() const { return port_; }
+  // The bound metrics port, or -1 when disabled.
+  int metrics_port() const { return metrics_port_; }
+
+  // Blocks until model loading has finished (tests; main does not wait).
+  void WaitUntilModelsLoaded();
+
+  // Graceful shutdown: health NOT_SERVING, new calls refused, in-flight work
+  // given until drain_timeout, then everything stopped. Idempotent; blocks
+  // until done.
+  void Shutdown();
+
+  const ModelRepository& repository() const { return *repository_; }
+
+ private:
+  AffectServer() = default;
+  void SetServing(bool serving);
+
+  ServerOptions options_;
+  std::unique_ptr<ModelRepository> repository_;
+  std::unique_ptr<AffectServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::thread loader_;
+  int port_ = 0;
+  int metrics_port_ = -1;
+
+  absl::Mutex mutex_;
+  bool shut_down_ ABSL_GUARDED_BY(mutex_) = false;
+  bool models_loaded_ ABSL_GUARDED_BY(mutex_) = false;
+};
+
+// The fully-qualified service name used for per-service health.
+inline constexpr char kAffectServiceName[] = "affect.v1.AffectService";
+
+}  // namespace affect
+
+#endif  // AFFECT_SERVER_API_AFFECT_SERVER_H_

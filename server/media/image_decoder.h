@@ -1,0 +1,48 @@
+// Image input: encoded files (JPEG, PNG, BMP, WebP) or raw pixels -> an RGB
+// cv::Mat, with the checks that keep hostile input from hurting the server.
+//
+// The pixel-count limit is checked from the file header BEFORE any pixel is
+// decoded (a 50 KB PNG can claim 100000 x 100000 pixels: a decompression
+// bomb). Truncated files are rejected instead of decoded into grey bands.
+#ifndef AFFECT_SERVER_MEDIA_IMAGE_DECODER_H_
+#define AFFECT_SERVER_MEDIA_IMAGE_DECODER_H_
+
+#include <cstdint>
+#include <string>
+
+#include <opencv2/core/mat.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "affect/v1/media.pb.h"
+
+namespace affect {
+
+enum class ImageFormat { kUnknown, kJpeg, kPng, kBmp, kWebp };
+
+struct ImageHeader {
+  ImageFormat format = ImageFormat::kUnknown;
+  uint32_t width = 0;
+  uint32_t height = 0;
+};
+
+// Reads format and dimensions from the first bytes, without decoding.
+// INVALID_ARGUMENT for an unknown format or a header too short or corrupt.
+absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view bytes);
+
+struct ImageDecodeOptions {
+  int64_t max_pixels = 40'000'000;
+};
+
+// Decodes `image` to 8-bit RGB (CV_8UC3). Errors name the field:
+//   INVALID_ARGUMENT "image: no pixels (set encoded or raw)"
+//   INVALID_ARGUMENT "image.encoded: truncated JPEG (no end-of-image marker)"
+//   INVALID_ARGUMENT "image.raw.data: got 100 bytes, expected 640x480x3 = 921600"
+//   OUT_OF_RANGE     "image: 20000x20000 = 400000000 pixels exceeds the limit of 40000000"
+absl::StatusOr<cv::Mat> DecodeImage(const v1::Image& image, const ImageDecodeOptions& options);
+
+std::string ImageFormatName(ImageFormat format);
+
+}  // namespace affect
+
+#endif  // AFFECT_SERVER_MEDIA_IMAGE_DECODER_H_

@@ -1,0 +1,240 @@
+// The server in-process on an ephemeral loopback port: health, reflection,
+// ListModels, GetServerInfo, draining.
+#include "server/api/affect_server.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "affect/v1/affect_service.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "tests/testing/reflection_client.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/tiny_model_repository.h"
+
+namespace affect {
+namespace {
+
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class AffectServerTest : public ::testing::Test {
+ protected:
+  ServerOptions TestOptions() const {
+    ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.metrics_port = -1;
+    options.model_repository = repository_.path();
+    options.device = DeviceSpec::Cpu();
+    options.load_models_in_background = false;
+    options.drain_timeout = absl::Seconds(2);
+    return options;
+  }
+
+  void StartServer(const ServerOptions& options) {
+    auto server = AffectServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::AffectService::NewStub(channel_);
+    health_ = grpc::health::v1::Health::NewStub(channel_);
+  }
+  void StartServer() { StartServer(TestOptions()); }
+
+  HealthCheckResponse::ServingStatus Health(const std::string& service,
+                                            grpc::Status* status_out = nullptr) {
+    grpc::ClientContext context;
+    HealthCheckRequest request;
+    request.set_service(service);
+    HealthCheckResponse response;
+    grpc::Status status = health_->Check(&context, request, &response);
+    if (status_out != nullptr) *status_out = status;
+    return response.status();
+  }
+
+  testing::TempDir repository_;
+  std::unique_ptr<AffectServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AffectService::Stub> stub_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+};
+
+TEST_F(AffectServerTest, HealthIsServingOverallAndPerServiceOnceModelsAreLoaded) {
+  StartServer();
+  EXPECT_EQ(Health(""), HealthCheckResponse::SERVING) << "overall health";
+  EXPECT_EQ(Health(kAffectServiceName), HealthCheckResponse::SERVING) << "per-service health";
+  grpc::Status status;
+  Health("no.such.Service", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << "unknown service";
+}
+
+TEST_F(AffectServerTest, ReflectionListsTheAffectAndHealthServices) {
+  StartServer();
+  auto services = testing::ListServicesByReflection(channel_);
+  ASSERT_TRUE(services.ok()) << services.status();
+  EXPECT_THAT(*services, Contains("affect.v1.AffectService"));
+  EXPECT_THAT(*services, Contains("grpc.health.v1.Health"));
+}
+
+TEST_F(AffectServerTest, ListModelsOnAnEmptyRepositoryIsEmpty) {
+  StartServer();
+  grpc::ClientContext context;
+  v1::ListModelsResponse response;
+  const grpc::Status status = stub_->ListModels(&context, v1::ListModelsRequest(), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(response.models(), IsEmpty());
+}
+
+TEST_F(AffectServerTest, ListModelsShowsAGeneratedModelReadyWithItsLabels) {
+  ASSERT_THAT(testing::WriteTinyExpressionModel(repository_.path(), "tiny_expression"),
+              testing::IsOk());
+  StartServer();
+  grpc::ClientContext context;
+  v1::ListModelsResponse response;
+  ASSERT_TRUE(stub_->ListModels(&context, v1::ListModelsRequest(), &response).ok());
+  ASSERT_EQ(response.models_size(), 1);
+  const v1::ModelInfo& model = response.models(0);
+  EXPECT_EQ(model.name(), "tiny_expression");
+  EXPECT_EQ(model.version(), 1);
+  EXPECT_EQ(model.state(), v1::MODEL_STATE_READY) << model.state_reason();
+  EXPECT_EQ(model.task(), "facial_expression");
+  EXPECT_EQ(model.device(), "cpu");
+  EXPECT_THAT(model.labels(), ElementsAre("angry", "disgust", "fear", "happy", "sad",
+                                          "surprise", "neutral"));
+  EXPECT_EQ(model.batching().max_batch_size(), 8u);
+  EXPECT_EQ(model.batching().max_queue_delay_us(), 1000u);
+  ASSERT_EQ(model.inputs_size(), 1);
+  EXPECT_THAT(model.inputs(0).dims(), ElementsAre(8, 8, 1));
+  EXPECT_EQ(model.inputs(0).layout(), "NHWC");
+}
+
+TEST_F(AffectServerTest, BrokenModelsAreFailedWithAReasonWhileOthersServe) {
+  ASSERT_THAT(testing::WriteTinyExpressionModel(repository_.path(), "good"), testing::IsOk());
+  // Config parses but the version folder is missing.
+  ASSERT_TRUE(testing::WriteFile(repository_.Join("no_weights/config.pbtxt"),
+                                 "name: 'no_weights' task: MODEL_TASK_GENERIC "
+                                 "input { name: 'x' dims: 4 } output { name: 'y' dims: 4 }"));
+  // The module returns [N,3] but the config promises [N,7].
+  ASSERT_THAT(testing::WriteTinyModel(
+                  repository_.path(), "wrong_shape",
+                  "name: 'wrong_shape' task: MODEL_TASK_GENERIC max_batch_size: 4 "
+                  "input { name: 'x' dims: 4 } output { name: 'y' dims: 7 }",
+                  "def forward(self, x):\n    return x[:, :3]\n"),
+              testing::IsOk());
+  // Not a config at all.
+  ASSERT_TRUE(testing::WriteFile(repository_.Join("garbage/config.pbtxt"), "this is not {"));
+  StartServer();
+
+  grpc::ClientContext context;
+  v1::ListModelsResponse response;
+  ASSERT_TRUE(stub_->ListModels(&context, v1::ListModelsRequest(), &response).ok());
+  std::map<std::string, v1::ModelInfo> by_name;
+  for (const auto& model : response.models()) by_name[model.name()] = model;
+  ASSERT_EQ(by_name.size(), 4u);
+  EXPECT_EQ(by_name["good"].state(), v1::MODEL_STATE_READY);
+  EXPECT_EQ(by_name["no_weights"].state(), v1::MODEL_STATE_FAILED);
+  EXPECT_THAT(by_name["no_weights"].state_reason(), HasSubstr("has no version folder"));
+  EXPECT_EQ(by_name["wrong_shape"].state(), v1::MODEL_STATE_FAILED);
+  EXPECT_THAT(by_name["wrong_shape"].state_reason(),
+              HasSubstr("output[0] 'y' has shape [1,3] at batch 1 but config says [batch,7]"));
+  EXPECT_EQ(by_name["garbage"].state(), v1::MODEL_STATE_FAILED);
+  EXPECT_THAT(by_name["garbage"].state_reason(), HasSubstr("not a valid ModelConfig"));
+  EXPECT_EQ(Health(""), HealthCheckResponse::SERVING)
+      << "a failed model does not take the server down";
+}
+
+TEST_F(AffectServerTest, ListModelsWithAnUnknownNameIsNotFound) {
+  StartServer();
+  grpc::ClientContext context;
+  v1::ListModelsRequest request;
+  request.set_name("no_such_model");
+  v1::ListModelsResponse response;
+  const grpc::Status status = stub_->ListModels(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("no model named 'no_such_model'"));
+}
+
+TEST_F(AffectServerTest, ServerInfoReportsBuildDeviceAndLimits) {
+  ServerOptions options = TestOptions();
+  options.disabled_analyses = {v1::ANALYSIS_ATTIRE};
+  StartServer(options);
+  grpc::ClientContext context;
+  v1::ServerInfo info;
+  ASSERT_TRUE(stub_->GetServerInfo(&context, v1::GetServerInfoRequest(), &info).ok());
+  EXPECT_FALSE(info.version().empty());
+  EXPECT_EQ(info.device(), "cpu");
+  EXPECT_FALSE(info.torch_version().empty());
+  EXPECT_FALSE(info.blas().empty());
+  EXPECT_EQ(info.limits().max_image_pixels(), 40'000'000u);
+  EXPECT_THAT(info.enabled_analyses(),
+              ElementsAre(v1::ANALYSIS_EMOTION, v1::ANALYSIS_SCENE, v1::ANALYSIS_VOICE))
+      << "attire was switched off";
+}
+
+TEST_F(AffectServerTest, DrainingRefusesNewCallsAndTurnsHealthNotServing) {
+  StartServer();
+  server_->Shutdown();
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  v1::ListModelsResponse response;
+  const grpc::Status status = stub_->ListModels(&context, v1::ListModelsRequest(), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+}
+
+TEST_F(AffectServerTest, MissingRepositoryIsARefusalToStart) {
+  ServerOptions options = TestOptions();
+  options.model_repository = repository_.Join("does/not/exist");
+  EXPECT_THAT(AffectServer::Start(options),
+              testing::StatusIs(absl::StatusCode::kNotFound, HasSubstr("--model_repository")));
+}
+
+TEST_F(AffectServerTest, InconsistentOptionsAreInvalidArgument) {
+  ServerOptions options = TestOptions();
+  options.tls.client_ca_file = "/tmp/ca.pem";
+  EXPECT_THAT(AffectServer::Start(options),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("--tls_client_ca needs --tls_cert and --tls_key")));
+  options = TestOptions();
+  options.worker_threads = 0;
+  EXPECT_THAT(AffectServer::Start(options),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--worker_threads")));
+}
+
+TEST_F(AffectServerTest, BearerTokenIsRequiredWhenConfigured) {
+  ASSERT_TRUE(testing::WriteFile(repository_.Join("token"), "s3cret\n"));
+  ServerOptions options = TestOptions();
+  options.auth_token_file = repository_.Join("token");
+  StartServer(options);
+  {
+    grpc::ClientContext context;
+    v1::ListModelsResponse response;
+    const grpc::Status status = stub_->ListModels(&context, v1::ListModelsRequest(), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << "no token";
+  }
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer wrong!");
+    v1::ListModelsResponse response;
+    const grpc::Status status = stub_->ListModels(&context, v1::ListModelsRequest(), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << "wrong token";
+  }
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer s3cret");
+    v1::ListModelsResponse response;
+    const grpc::Status status = stub_->ListModels(&context, v1::ListModelsRequest(), &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(Health(""), HealthCheckResponse::SERVING) << "health stays open for probes";
+}
+
+}  // namespace
+}  // namespace affect
