@@ -4,13 +4,15 @@ Only the nodes the requested outputs depend on are translated: naming the tensor
 TopKV2/NMS as outputs cuts the post-processing off the graph.
 
 The module takes the graph's placeholders in NHWC (exactly the TF.js input: same layout,
-same value range) and returns the requested outputs as a tuple, in TF layout.
+same value range) and returns the requested outputs as a tuple of contiguous tensors in TF
+layout (NHWC for images), batch first.
 """
 
 from typing import Dict, List, Sequence
 
 import torch
 
+from . import graph_ops
 from .graph_builder import TF, GraphBuilder, Value
 from .op_translators import translate
 from .tfjs_graph import GraphNode, TfjsGraphModel, split_input_ref
@@ -90,5 +92,8 @@ def build_graph_module(model: TfjsGraphModel, outputs: Sequence[str], class_name
             shapes = [v.tf_shape for v in inputs]
             raise RuntimeError(f"translating {node.op} {node.name} (input shapes {shapes}): {e}"
                                ) from e
-    results = [builder.as_layout(values[split_input_ref(o)[0]], TF) for o in outputs]
+    results = []
+    for output in outputs:
+        value = builder.as_layout(values[split_input_ref(output)[0]], TF)
+        results.append(builder.emit(output + "_out", graph_ops.Contiguous(), [value], TF))
     return builder.finish(results, class_name)

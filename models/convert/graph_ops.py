@@ -312,6 +312,17 @@ class BinaryConst(nn.Module):
         return _binary(self.kind, x, self.const)
 
 
+class PRelu(nn.Module):
+    """Standalone Prelu: x for x >= 0, alpha * x below (alpha in the tensor's layout)."""
+
+    def __init__(self, alpha: Tensor):
+        super().__init__()
+        self.register_buffer("alpha", alpha)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.where(x < 0, x * self.alpha, x)
+
+
 class AddN(nn.Module):
     def forward(self, xs: List[Tensor]) -> Tensor:
         total = xs[0]
@@ -369,6 +380,13 @@ class Permute(nn.Module):
         return x.permute(self.perm)
 
 
+class Contiguous(nn.Module):
+    """Graph outputs are handed to C++ as raw memory: make layout permutes real copies."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.contiguous()
+
+
 class Reshape(nn.Module):
     """TF Reshape on a TF-layout tensor.
 
@@ -388,6 +406,17 @@ class Reshape(nn.Module):
         if self.keep_batch:
             shape[0] = x.size(0)
         return x.reshape(shape)
+
+
+class Squeeze(nn.Module):
+    def __init__(self, dims: List[int]):
+        super().__init__()
+        self.dims = sorted(dims, reverse=True)  # highest first keeps the others valid
+
+    def forward(self, x: Tensor) -> Tensor:
+        for d in self.dims:
+            x = x.squeeze(d)
+        return x
 
 
 class Pad(nn.Module):

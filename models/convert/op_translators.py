@@ -227,6 +227,28 @@ def unary(builder: GraphBuilder, node: GraphNode, inputs: List[Value]) -> Value:
     return builder.emit(node.name, graph_ops.Unary(_UNARY[node.op], alpha), [x], x.layout)
 
 
+@translates("Prelu")
+def prelu(builder: GraphBuilder, node: GraphNode, inputs: List[Value]) -> Value:
+    x = builder.tensor(inputs[0])
+    alpha = _const(node, inputs[1], "alpha")
+    layout = x.layout if x.rank == 4 else TF
+    module = graph_ops.PRelu(to_tensor(const_in_layout(alpha, layout).astype(np.float32)))
+    return builder.emit(node.name, module, [x], x.layout)
+
+
+@translates("Squeeze")
+def squeeze(builder: GraphBuilder, node: GraphNode, inputs: List[Value]) -> Value:
+    x = builder.as_layout(inputs[0], TF)
+    shape = x.tf_shape
+    dims = [d % len(shape) for d in node.ints("squeeze_dims", [])]
+    if not dims:
+        # "All size-1 dims", decided on the probe (batch > 1), so the batch is never dropped.
+        dims = [d for d, size in enumerate(shape) if size == 1]
+    if 0 in dims:
+        raise NotImplementedError(f"{node.name}: squeezing the batch dimension")
+    return builder.emit(node.name, graph_ops.Squeeze(dims), [x], TF)
+
+
 @translates("Identity", "StopGradient", "Snapshot")
 def identity(builder: GraphBuilder, node: GraphNode, inputs: List[Value]) -> Value:
     return inputs[0]
