@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "server/api/affect_server.h"
+#include "server/common/abseil_setup.h"
 #include "server/common/build_info.h"
 #include "server/common/logging.h"
 
@@ -127,6 +128,7 @@ void ConfigureUsage() {
 }
 
 int Main(int argc, char** argv) {
+  DisableMutexDeadlockDetection();
   ConfigureUsage();
   absl::SetProgramUsageMessage(
       "AffectServe gRPC server: emotion, attire and scene from images, voice from audio.\n"

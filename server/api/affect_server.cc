@@ -92,13 +92,25 @@ absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(const ServerOp
 
   std::unique_ptr<AffectServer> server(new AffectServer());
   server->options_ = options;
+  server->metrics_ = std::make_unique<ServerMetrics>();
+  if (options.metrics_port >= 0) {
+    if (device.is_cuda()) server->metrics_->EnableGpuMemory({device.index});
+    AFFECT_ASSIGN_OR_RETURN(server->metrics_port_, server->metrics_->StartExposer(
+                                                       options.metrics_address,
+                                                       options.metrics_port));
+  }
+  server->tracker_ = std::make_unique<CallTracker>(auth_token, server->metrics_.get());
+  server->streams_ = std::make_unique<StreamRegistry>(options.max_streams);
   ModelRepositoryOptions repository_options;
   repository_options.root = options.model_repository;
   repository_options.device = device;
   repository_options.half_precision = options.half_precision;
+  repository_options.observer = server->metrics_.get();
   AFFECT_ASSIGN_OR_RETURN(server->repository_, ModelRepository::Create(repository_options));
-  server->service_ = std::make_unique<AffectServiceImpl>(options, server->repository_.get(),
-                                                         auth_token, device.ToString());
+  server->workers_ = std::make_unique<ThreadPool>("affect-worker", options.worker_threads);
+  server->service_ = std::make_unique<AffectServiceImpl>(
+      options, server->repository_.get(), server->tracker_.get(), server->streams_.get(),
+      server->workers_.get(), device.ToString());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -119,25 +131,32 @@ absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(const ServerOp
                      " (port in use, or not an address this host has)"));
   }
   server->SetServing(false);
-  AFFECT_LOG(INFO).With("port", server->port_).With("device", device.ToString())
-          .With("repository", options.model_repository)
+  AFFECT_LOG(INFO).With("port", server->port_).With("metrics_port", server->metrics_port_)
+          .With("device", device.ToString()).With("repository", options.model_repository)
       << "affect-server listening";
-
-  auto load = [raw = server.get()] {
-    raw->repository_->LoadAll();
-    absl::MutexLock lock(&raw->mutex_);
-    raw->models_loaded_ = true;
-    if (!raw->shut_down_) {
-      raw->SetServing(true);
-      AFFECT_LOG(INFO) << "models loaded: serving";
-    }
-  };
   if (options.load_models_in_background) {
-    server->loader_ = std::thread(load);
+    server->loader_ = std::thread([raw = server.get()] { raw->LoadModelsAndServe(); });
   } else {
-    load();
+    server->LoadModelsAndServe();
   }
   return server;
+}
+
+void AffectServer::LoadModelsAndServe() {
+  repository_->LoadAll();
+  for (const ModelSnapshot& model : repository_->List()) {
+    metrics_->SetModelState(model.config.name(), model.state);
+  }
+  Pipelines pipelines;
+  pipelines.image = ImagePipeline::Create(repository_.get(), workers_.get());
+  pipelines.voice = VoicePipeline::Create(repository_.get(), workers_.get());
+  service_->SetPipelines(std::move(pipelines));
+  absl::MutexLock lock(&mutex_);
+  models_loaded_ = true;
+  if (!shut_down_) {
+    SetServing(true);
+    AFFECT_LOG(INFO) << "models loaded: serving";
+  }
 }
 
 AffectServer::~AffectServer() { Shutdown(); }
@@ -165,9 +184,11 @@ void AffectServer::Shutdown() {
   AFFECT_LOG(INFO).With("drain_timeout_s", absl::ToDoubleSeconds(options_.drain_timeout))
       << "shutting down: draining";
   SetServing(false);
-  service_->StartDraining();
-  if (!service_->WaitForIdle(deadline)) {
-    AFFECT_LOG(WARNING).With("in_flight", service_->calls_in_flight())
+  tracker_->StartDraining();
+  // Streams stop reading, finish what they accepted, send their summary.
+  streams_->DrainAll();
+  if (!tracker_->WaitForIdle(deadline)) {
+    AFFECT_LOG(WARNING).With("in_flight", tracker_->in_flight())
         << "drain timeout reached: cancelling the remaining calls";
   }
   // Calls still running after the deadline are cancelled by gRPC; their
@@ -179,6 +200,12 @@ void AffectServer::Shutdown() {
   if (loader_.joinable()) loader_.join();
   repository_->Shutdown(std::max(absl::ZeroDuration(), deadline - absl::Now()));
   server_->Wait();
+  // After the server: the last callbacks (answers of cancelled calls) may
+  // still be posting to the pool until every call is done.
+  workers_->Shutdown();
+  for (const ModelSnapshot& model : repository_->List()) {
+    metrics_->SetModelState(model.config.name(), model.state);
+  }
   AFFECT_LOG(INFO) << "shutdown complete";
 }
 

@@ -11,7 +11,11 @@
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/server.h"
 #include "server/api/affect_service.h"
+#include "server/api/call_tracker.h"
 #include "server/api/server_options.h"
+#include "server/api/stream_registry.h"
+#include "server/engine/thread_pool.h"
+#include "server/metrics/server_metrics.h"
 #include "server/models/model_repository.h"
 
 namespace affect {
@@ -44,13 +48,23 @@ class AffectServer {
   void Shutdown();
 
   const ModelRepository& repository() const { return *repository_; }
+  // The server's metrics (what /metrics serves).
+  const ServerMetrics& metrics() const { return *metrics_; }
 
  private:
   AffectServer() = default;
   void SetServing(bool serving);
+  // Runs on the loader thread: models, then pipelines, then SERVING.
+  void LoadModelsAndServe();
 
   ServerOptions options_;
+  // Declaration order is destruction order in reverse: the pool and the
+  // service outlive nothing that uses them.
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<CallTracker> tracker_;
+  std::unique_ptr<StreamRegistry> streams_;
   std::unique_ptr<ModelRepository> repository_;
+  std::unique_ptr<ThreadPool> workers_;
   std::unique_ptr<AffectServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   std::thread loader_;

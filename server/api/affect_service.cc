@@ -2,27 +2,18 @@
 
 #include <utility>
 
-#include "absl/strings/match.h"
-#include "absl/strings/strip.h"
-#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/api/analyze_call.h"
 #include "server/api/grpc_status.h"
 #include "server/api/model_info.h"
+#include "server/api/stream_session.h"
 #include "server/common/build_info.h"
-#include "server/common/logging.h"
 #include "server/torch/torch_module.h"
 
 namespace affect {
 namespace {
 
-// Constant-time comparison, so the token cannot be guessed byte by byte from
-// response times.
-bool TokensEqual(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
+// A unary call answered at once (ListModels, GetServerInfo, refusals).
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
                                     const grpc::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -33,61 +24,55 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
 }  // namespace
 
 AffectServiceImpl::AffectServiceImpl(const ServerOptions& options,
-                                     const ModelRepository* repository, std::string auth_token,
+                                     const ModelRepository* repository, CallTracker* tracker,
+                                     StreamRegistry* streams, ThreadPool* workers,
                                      std::string resolved_device)
     : options_(options),
       repository_(repository),
-      auth_token_(std::move(auth_token)),
+      tracker_(tracker),
+      streams_(streams),
+      workers_(workers),
       resolved_device_(std::move(resolved_device)) {}
 
-grpc::Status AffectServiceImpl::Admit(grpc::CallbackServerContext* context) {
-  if (!auth_token_.empty()) {
-    const auto& metadata = context->client_metadata();
-    const auto found = metadata.find("authorization");
-    if (found == metadata.end()) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                          "missing 'authorization: Bearer <token>' metadata");
-    }
-    const absl::string_view value(found->second.data(), found->second.size());
-    absl::string_view token = value;
-    if (!absl::ConsumePrefix(&token, "Bearer ") || !TokensEqual(token, auth_token_)) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "invalid bearer token");
-    }
+void AffectServiceImpl::SetPipelines(Pipelines pipelines) {
+  absl::MutexLock lock(&mutex_);
+  pipelines_ = std::move(pipelines);
+}
+
+Pipelines AffectServiceImpl::pipelines() const {
+  absl::MutexLock lock(&mutex_);
+  return pipelines_;
+}
+
+grpc::ServerUnaryReactor* AffectServiceImpl::Analyze(grpc::CallbackServerContext* context,
+                                                     const v1::AnalyzeRequest* request,
+                                                     v1::AnalyzeResponse* response) {
+  const absl::Time start = absl::Now();
+  if (grpc::Status admitted = tracker_->Admit(*context); !admitted.ok()) {
+    tracker_->Refused(RpcMethod::kAnalyze, admitted);
+    return FinishNow(context, admitted);
   }
-  absl::MutexLock lock(&mutex_);
-  if (draining_) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "server is shutting down: retry on another instance");
-  }
-  ++in_flight_;
-  return grpc::Status::OK;
+  return AnalyzeCall::Start(context, request, response, options_, pipelines(), workers_, tracker_,
+                            start);
 }
 
-void AffectServiceImpl::CallDone() {
-  absl::MutexLock lock(&mutex_);
-  --in_flight_;
-}
-
-void AffectServiceImpl::StartDraining() {
-  absl::MutexLock lock(&mutex_);
-  draining_ = true;
-}
-
-bool AffectServiceImpl::WaitForIdle(absl::Time deadline) {
-  absl::MutexLock lock(&mutex_);
-  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return in_flight_ == 0; };
-  return mutex_.AwaitWithDeadline(absl::Condition(&idle), deadline);
-}
-
-int AffectServiceImpl::calls_in_flight() const {
-  absl::MutexLock lock(&mutex_);
-  return in_flight_;
+grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>* AffectServiceImpl::AnalyzeStream(
+    grpc::CallbackServerContext* context) {
+  const absl::Time start = absl::Now();
+  grpc::Status admitted = tracker_->Admit(*context);
+  if (!admitted.ok()) tracker_->Refused(RpcMethod::kAnalyzeStream, admitted);
+  return StreamSession::Start(context, admitted, options_, pipelines(), workers_, tracker_,
+                              streams_, start);
 }
 
 grpc::ServerUnaryReactor* AffectServiceImpl::ListModels(grpc::CallbackServerContext* context,
                                                         const v1::ListModelsRequest* request,
                                                         v1::ListModelsResponse* response) {
-  if (grpc::Status admitted = Admit(context); !admitted.ok()) return FinishNow(context, admitted);
+  const absl::Time start = absl::Now();
+  if (grpc::Status admitted = tracker_->Admit(*context); !admitted.ok()) {
+    tracker_->Refused(RpcMethod::kListModels, admitted);
+    return FinishNow(context, admitted);
+  }
   grpc::Status status;
   if (request->name().empty()) {
     for (const ModelSnapshot& snapshot : repository_->List()) {
@@ -101,14 +86,18 @@ grpc::ServerUnaryReactor* AffectServiceImpl::ListModels(grpc::CallbackServerCont
       status = ToGrpcStatus(found.status());
     }
   }
-  CallDone();
+  tracker_->Done(RpcMethod::kListModels, status, start);
   return FinishNow(context, status);
 }
 
 grpc::ServerUnaryReactor* AffectServiceImpl::GetServerInfo(grpc::CallbackServerContext* context,
                                                            const v1::GetServerInfoRequest*,
                                                            v1::ServerInfo* response) {
-  if (grpc::Status admitted = Admit(context); !admitted.ok()) return FinishNow(context, admitted);
+  const absl::Time start = absl::Now();
+  if (grpc::Status admitted = tracker_->Admit(*context); !admitted.ok()) {
+    tracker_->Refused(RpcMethod::kGetServerInfo, admitted);
+    return FinishNow(context, admitted);
+  }
   const TorchRuntimeInfo torch = GetTorchRuntimeInfo();
   response->set_version(kServerVersion);
   response->set_git_revision(kGitRevision);
@@ -127,32 +116,11 @@ grpc::ServerUnaryReactor* AffectServiceImpl::GetServerInfo(grpc::CallbackServerC
   limits->set_max_image_pixels(static_cast<uint64_t>(options_.max_image_pixels));
   limits->set_max_audio_seconds(options_.max_audio_seconds);
   limits->set_max_streams(static_cast<uint32_t>(options_.max_streams));
-  CallDone();
+  if (const Pipelines current = pipelines(); current.ready()) {
+    *response->mutable_default_options() = current.image->DefaultOptions();
+  }
+  tracker_->Done(RpcMethod::kGetServerInfo, grpc::Status::OK, start);
   return FinishNow(context, grpc::Status::OK);
-}
-
-grpc::ServerUnaryReactor* AffectServiceImpl::Analyze(grpc::CallbackServerContext* context,
-                                                     const v1::AnalyzeRequest*,
-                                                     v1::AnalyzeResponse*) {
-  if (grpc::Status admitted = Admit(context); !admitted.ok()) return FinishNow(context, admitted);
-  CallDone();
-  return FinishNow(context, grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                                         "Analyze is not available in this build yet"));
-}
-
-grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>* AffectServiceImpl::AnalyzeStream(
-    grpc::CallbackServerContext* context) {
-  // Replaced by the stream session reactor.
-  class Refuse : public grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse> {
-   public:
-    explicit Refuse(const grpc::Status& status) { Finish(status); }
-    void OnDone() override { delete this; }
-  };
-  grpc::Status admitted = Admit(context);
-  if (!admitted.ok()) return new Refuse(admitted);
-  CallDone();
-  return new Refuse(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                                 "AnalyzeStream is not available in this build yet"));
 }
 
 }  // namespace affect

@@ -1,28 +1,33 @@
 // The affect.v1.AffectService implementation (gRPC callback API).
 //
-// A thin frontend: it checks auth and drain state, converts protocol to core
-// objects, hands work to the analysis pipeline and converts results back.
-// Reactions never block: inference completes asynchronously.
+// A thin frontend: admission (token, drain) through the CallTracker,
+// protocol-to-core conversion, and the call objects (AnalyzeCall,
+// StreamSession) that drive the pipelines. Reactions never block.
 #ifndef AFFECT_SERVER_API_AFFECT_SERVICE_H_
 #define AFFECT_SERVER_API_AFFECT_SERVICE_H_
 
-#include <atomic>
-#include <memory>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "affect/v1/affect_service.grpc.pb.h"
+#include "server/api/call_tracker.h"
+#include "server/api/pipelines.h"
 #include "server/api/server_options.h"
+#include "server/api/stream_registry.h"
+#include "server/engine/thread_pool.h"
 #include "server/models/model_repository.h"
 
 namespace affect {
 
 class AffectServiceImpl final : public v1::AffectService::CallbackService {
  public:
-  // `repository` must outlive the service. `auth_token`: empty = no check.
+  // Every pointer must outlive the service.
   AffectServiceImpl(const ServerOptions& options, const ModelRepository* repository,
-                    std::string auth_token, std::string resolved_device);
+                    CallTracker* tracker, StreamRegistry* streams, ThreadPool* workers,
+                    std::string resolved_device);
+
+  // Called once models are loaded; until then analyses answer UNAVAILABLE.
+  void SetPipelines(Pipelines pipelines);
 
   grpc::ServerUnaryReactor* Analyze(grpc::CallbackServerContext* context,
                                     const v1::AnalyzeRequest* request,
@@ -36,26 +41,18 @@ class AffectServiceImpl final : public v1::AffectService::CallbackService {
                                           const v1::GetServerInfoRequest* request,
                                           v1::ServerInfo* response) override;
 
-  // Refuse new calls from now on (UNAVAILABLE); in-flight calls continue.
-  void StartDraining();
-  // Blocks until no call is in flight or `deadline` passes; true if idle.
-  bool WaitForIdle(absl::Time deadline);
-  int calls_in_flight() const;
-
  private:
-  // Admission shared by every method: auth, then drain state. Returns OK and
-  // counts the call as in flight, or the status to answer with.
-  grpc::Status Admit(grpc::CallbackServerContext* context);
-  void CallDone();
+  Pipelines pipelines() const;
 
   const ServerOptions options_;
   const ModelRepository* const repository_;
-  const std::string auth_token_;
+  CallTracker* const tracker_;
+  StreamRegistry* const streams_;
+  ThreadPool* const workers_;
   const std::string resolved_device_;
 
   mutable absl::Mutex mutex_;
-  bool draining_ ABSL_GUARDED_BY(mutex_) = false;
-  int in_flight_ ABSL_GUARDED_BY(mutex_) = 0;
+  Pipelines pipelines_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace affect

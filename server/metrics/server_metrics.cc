@@ -1,7 +1,6 @@
 #include "server/metrics/server_metrics.h"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -10,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "server/metrics/metrics_http_server.h"
 #include "server/metrics/process_collector.h"
 
 namespace affect {
@@ -182,18 +182,13 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
 ServerMetrics::~ServerMetrics() = default;
 
 absl::StatusOr<int> ServerMetrics::StartExposer(const std::string& address, int port) {
-  const std::string bind = absl::StrCat(address, ":", port);
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(bind);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve /metrics on ", bind, " (--metrics_port): ", e.what()));
+  auto server = MetricsHttpServer::Start(address, port, [this] { return Serialize(); });
+  if (!server.ok()) {
+    return absl::Status(server.status().code(),
+                        absl::StrCat(server.status().message(), " (--metrics_port)"));
   }
-  exposer_->RegisterCollectable(registry_);
-  exposer_->RegisterCollectable(process_collector_);
-  const std::vector<int> ports = exposer_->GetListeningPorts();
-  if (ports.empty()) return absl::UnavailableError(absl::StrCat("/metrics is not listening on ", bind));
-  return ports.front();
+  http_server_ = *std::move(server);
+  return http_server_->port();
 }
 
 ServerMetrics::ModelMetrics& ServerMetrics::ModelChildren(const std::string& model) {
@@ -233,11 +228,14 @@ void ServerMetrics::SetModelState(const std::string& model, v1::ModelState state
   }
 }
 
-void ServerMetrics::RecordRpc(RpcMethod method, int grpc_code, absl::Duration latency) {
-  const int m = static_cast<int>(method);
+void ServerMetrics::CountRpc(RpcMethod method, int grpc_code) {
   const int code = grpc_code >= 0 && grpc_code < kNumGrpcCodes ? grpc_code : 2;  // UNKNOWN
-  rpc_counters_[static_cast<size_t>(m)][static_cast<size_t>(code)]->Increment();
-  rpc_histograms_[static_cast<size_t>(m)]->Observe(absl::ToDoubleSeconds(latency));
+  rpc_counters_[static_cast<size_t>(method)][static_cast<size_t>(code)]->Increment();
+}
+
+void ServerMetrics::RecordRpc(RpcMethod method, int grpc_code, absl::Duration latency) {
+  CountRpc(method, grpc_code);
+  rpc_histograms_[static_cast<size_t>(method)]->Observe(absl::ToDoubleSeconds(latency));
 }
 
 void ServerMetrics::RecordStage(Stage stage, absl::Duration duration) {

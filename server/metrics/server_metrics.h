@@ -21,7 +21,6 @@
 
 namespace prometheus {
 class Counter;
-class Exposer;
 class Gauge;
 class Histogram;
 class Registry;
@@ -31,6 +30,7 @@ class Family;
 
 namespace affect {
 
+class MetricsHttpServer;
 class ProcessCollector;
 
 // The RPC methods, as they appear in the `method` label.
@@ -53,8 +53,8 @@ class ServerMetrics : public EngineObserver {
   ServerMetrics(const ServerMetrics&) = delete;
   ServerMetrics& operator=(const ServerMetrics&) = delete;
 
-  // Serves /metrics on address:port (port 0 = any free port). Returns the
-  // bound port. UNAVAILABLE when it cannot bind.
+  // Serves /metrics on address:port (IPv4; port 0 = any free port). Returns
+  // the bound port. UNAVAILABLE when it cannot bind.
   absl::StatusOr<int> StartExposer(const std::string& address, int port);
 
   // Also report GPU memory (device-wide used and total bytes, via the CUDA
@@ -67,6 +67,8 @@ class ServerMetrics : public EngineObserver {
 
   // One finished RPC: counts it by status code and observes its latency.
   void RecordRpc(RpcMethod method, int grpc_code, absl::Duration latency);
+  // A call refused before it started (auth, draining): counted, no latency.
+  void CountRpc(RpcMethod method, int grpc_code);
   void RecordStage(Stage stage, absl::Duration duration);
   void RecordFrames(FrameEvent event, int count = 1);
   void AddRequestsInFlight(int delta);
@@ -89,7 +91,7 @@ class ServerMetrics : public EngineObserver {
   std::shared_ptr<prometheus::Registry> registry_;
   // Process memory (and GPU memory when on CUDA), read at scrape time.
   std::shared_ptr<ProcessCollector> process_collector_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsHttpServer> http_server_;
 
   prometheus::Family<prometheus::Counter>* rpc_total_;
   prometheus::Family<prometheus::Histogram>* rpc_latency_;

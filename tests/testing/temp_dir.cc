@@ -36,4 +36,9 @@ bool WriteFile(const std::string& path, absl::string_view contents) {
   return true;
 }
 
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
 }  // namespace affect::testing

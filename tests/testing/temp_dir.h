@@ -27,6 +27,9 @@ class TempDir {
 // binary (ADD_FAILURE + return false) when it cannot.
 bool WriteFile(const std::string& path, absl::string_view contents);
 
+// The whole file, or "" when it cannot be read.
+std::string ReadFileOrEmpty(const std::string& path);
+
 }  // namespace affect::testing
 
 #endif  // AFFECT_TESTS_TESTING_TEMP_DIR_H_

@@ -49,4 +49,31 @@ def forward(self, x):
   return WriteTinyModel(root, name, config, kSource);
 }
 
+absl::Status WriteTinyFaceDetector(const std::string& root, absl::string_view name,
+                                   int busy_matmuls, int max_queue_size) {
+  const std::string config = absl::StrCat(R"pb(
+name: ")pb", name, R"pb("
+task: MODEL_TASK_FACE_DETECTION
+input {
+  name: "image"
+  dims: [ 16, 16, 3 ]
+  layout: TENSOR_LAYOUT_NHWC
+  normalization { color_format: COLOR_FORMAT_RGB scale: 0.00784313725 offset: -1 }
+}
+output { name: "raw" dims: [ 8, 17 ] layout: TENSOR_LAYOUT_FLAT }
+max_batch_size: 2
+dynamic_batching { max_queue_size: )pb", max_queue_size, R"pb( }
+parameters { key: "anchor_strides" value: "16,32" }
+parameters { key: "anchors_per_cell" value: "2,6" }
+)pb");
+  const std::string source = absl::StrCat(R"(
+def forward(self, x):
+    y = torch.ones([256, 256]) * 0.001
+    for i in range()", busy_matmuls, R"():
+        y = torch.tanh(y @ y)
+    return torch.full([x.size(0), 8, 17], -10.0) + y.sum() * 0.0
+)");
+  return WriteTinyModel(root, name, config, source);
+}
+
 }  // namespace affect::testing

@@ -21,6 +21,13 @@ absl::Status WriteTinyModel(const std::string& root, absl::string_view name,
 // fixed linear map: small, deterministic, real.
 absl::Status WriteTinyExpressionModel(const std::string& root, absl::string_view name);
 
+// A BlazeFace-shaped face detector on [N,16,16,3] (8 anchors) that finds no
+// face. Each forward first burns about `busy_matmuls` 256x256 matrix
+// products, so tests can make a model slow (queues fill, deadlines pass)
+// without sleeping. `max_queue_size` 0 keeps the default.
+absl::Status WriteTinyFaceDetector(const std::string& root, absl::string_view name,
+                                   int busy_matmuls = 0, int max_queue_size = 0);
+
 }  // namespace affect::testing
 
 #endif  // AFFECT_TESTS_TESTING_TINY_MODEL_REPOSITORY_H_

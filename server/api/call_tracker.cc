@@ -1,0 +1,87 @@
+#include "server/api/call_tracker.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+
+namespace affect {
+namespace {
+
+// Constant-time comparison, so the token cannot be guessed byte by byte from
+// response times.
+bool TokensEqual(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+}  // namespace
+
+CallTracker::CallTracker(std::string auth_token, ServerMetrics* metrics)
+    : auth_token_(std::move(auth_token)), metrics_(metrics) {}
+
+grpc::Status CallTracker::Admit(const grpc::ServerContextBase& context) {
+  if (!auth_token_.empty()) {
+    const auto& metadata = context.client_metadata();
+    const auto found = metadata.find("authorization");
+    if (found == metadata.end()) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "missing 'authorization: Bearer <token>' metadata");
+    }
+    absl::string_view token(found->second.data(), found->second.size());
+    if (!absl::ConsumePrefix(&token, "Bearer ") || !TokensEqual(token, auth_token_)) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "invalid bearer token");
+    }
+  }
+  {
+    absl::MutexLock lock(&mutex_);
+    if (draining_) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "server is shutting down: retry on another instance");
+    }
+    ++in_flight_;
+  }
+  if (metrics_ != nullptr) metrics_->AddRequestsInFlight(1);
+  return grpc::Status::OK;
+}
+
+void CallTracker::Refused(RpcMethod method, const grpc::Status& status) {
+  if (metrics_ != nullptr) {
+    metrics_->CountRpc(method, status.error_code());
+  }
+}
+
+void CallTracker::Done(RpcMethod method, const grpc::Status& status, absl::Time start) {
+  if (metrics_ != nullptr) {
+    metrics_->RecordRpc(method, status.error_code(), absl::Now() - start);
+    metrics_->AddRequestsInFlight(-1);
+  }
+  absl::MutexLock lock(&mutex_);
+  --in_flight_;
+}
+
+void CallTracker::StartDraining() {
+  absl::MutexLock lock(&mutex_);
+  draining_ = true;
+}
+
+bool CallTracker::draining() const {
+  absl::MutexLock lock(&mutex_);
+  return draining_;
+}
+
+bool CallTracker::WaitForIdle(absl::Time deadline) {
+  absl::MutexLock lock(&mutex_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return in_flight_ == 0; };
+  return mutex_.AwaitWithDeadline(absl::Condition(&idle), deadline);
+}
+
+int CallTracker::in_flight() const {
+  absl::MutexLock lock(&mutex_);
+  return in_flight_;
+}
+
+}  // namespace affect

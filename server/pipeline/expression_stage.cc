@@ -1,0 +1,178 @@
+#include "server/pipeline/expression_stage.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "server/analysis/face/face_crop.h"
+#include "server/common/logging.h"
+#include "server/common/status_macros.h"
+#include "server/config/model_config_loader.h"
+
+namespace affect {
+namespace {
+
+v1::ModelRef RefOf(const ModelHandle& model) {
+  v1::ModelRef ref;
+  ref.set_name(model.name);
+  ref.set_version(model.version);
+  return ref;
+}
+
+// Canonical labels for a member: its own labels, or the ensemble's
+// label_map applied to them.
+absl::StatusOr<std::vector<std::string>> MemberLabels(const v1::ModelConfig& member,
+                                                      const v1::EnsembleMember* mapping) {
+  std::vector<std::string> labels(member.labels().begin(), member.labels().end());
+  if (mapping == nullptr) return labels;
+  for (std::string& label : labels) {
+    const auto found = mapping->label_map().find(label);
+    if (found == mapping->label_map().end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("ensemble member '", member.name(), "' label '", label,
+                       "' is missing from the ensemble's label_map"));
+    }
+    label = found->second;
+  }
+  return labels;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ExpressionStage>> ExpressionStage::Create(
+    const ModelRepository& repository, const ModelHandle& model) {
+  std::unique_ptr<ExpressionStage> stage(new ExpressionStage());
+  stage->model_ref_ = RefOf(model);
+  auto add_member = [&](const ModelHandle& handle, const v1::EnsembleMember* mapping,
+                        float weight) -> absl::Status {
+    const v1::ModelConfig& config = *handle.config;
+    if (config.input_size() != 1 || config.output_size() != 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "expression model '", config.name(), "' must have one input and one output"));
+    }
+    AFFECT_ASSIGN_OR_RETURN(std::vector<std::string> labels, MemberLabels(config, mapping));
+    AFFECT_ASSIGN_OR_RETURN(analysis::ExpressionReader reader,
+                            analysis::ExpressionReader::Create(labels, RefOf(handle)));
+    stage->members_.push_back(Member{handle, std::move(reader), weight});
+    return absl::OkStatus();
+  };
+  if (model.config->platform() == kPlatformEnsemble) {
+    for (const v1::EnsembleMember& member : model.config->ensemble().member()) {
+      AFFECT_ASSIGN_OR_RETURN(ModelHandle handle, repository.Get(member.model()));
+      AFFECT_RETURN_IF_ERROR(add_member(handle, &member, member.weight()));
+      *stage->model_ref_.add_members() = RefOf(handle);
+    }
+  } else {
+    AFFECT_RETURN_IF_ERROR(add_member(model, nullptr, 1.0f));
+  }
+  return stage;
+}
+
+void ExpressionStage::Run(std::shared_ptr<const cv::Mat> rgb,
+                          std::shared_ptr<const std::vector<analysis::FaceDetection>> faces,
+                          const ModelCallContext& context, ThreadPool* workers,
+                          ExpressionCallback done) const {
+  const absl::Time start = absl::Now();
+  const size_t num_faces = faces->size();
+  const size_t num_members = members_.size();
+  // crops[m][f]: whether member m could crop face f. A face gets an
+  // expression only when every member could read it, so an ensemble result
+  // always has all its members behind it.
+  std::vector<std::vector<std::vector<Tensor>>> items(num_members);
+  std::vector<bool> usable(num_faces, true);
+  std::vector<std::vector<Tensor>> inputs(num_members, std::vector<Tensor>(num_faces));
+  for (size_t m = 0; m < num_members; ++m) {
+    const v1::ModelConfig& config = *members_[m].model.config;
+    for (size_t f = 0; f < num_faces && usable[f]; ++f) {
+      auto input = analysis::MakeFaceInput(*rgb, (*faces)[f], config.face_crop(), config.input(0));
+      if (input.ok()) {
+        inputs[m][f] = *std::move(input);
+      } else {
+        AFFECT_LOG(DEBUG).With("model", config.name()) << "face crop skipped: " << input.status();
+        usable[f] = false;
+      }
+    }
+  }
+  std::vector<size_t> usable_faces;
+  for (size_t f = 0; f < num_faces; ++f) {
+    if (usable[f]) usable_faces.push_back(f);
+  }
+  struct Join {
+    absl::Mutex mutex;
+    size_t pending = 0;
+    absl::Status status;
+    std::vector<std::vector<analysis::ExpressionScores>> scores;  // [member][usable face]
+    PipelineTimings timings;
+    ExpressionCallback done;
+  };
+  auto join = std::make_shared<Join>();
+  join->timings.postprocess = absl::Now() - start;
+  if (usable_faces.empty()) {
+    std::move(done)(ExpressionStageResult{FaceExpressions(num_faces), join->timings});
+    return;
+  }
+  join->pending = num_members;
+  join->scores.resize(num_members);
+  join->done = std::move(done);
+
+  for (size_t m = 0; m < num_members; ++m) {
+    std::vector<std::vector<Tensor>> member_items;
+    member_items.reserve(usable_faces.size());
+    for (size_t f : usable_faces) member_items.push_back({std::move(inputs[m][f])});
+    CallModel(
+        members_[m].model, std::move(member_items), context, workers,
+        [this, m, join, usable_faces, num_faces](absl::StatusOr<InferenceResult> result) {
+          const absl::Time post_start = absl::Now();
+          std::vector<analysis::ExpressionScores> member_scores;
+          absl::Status status = result.status();
+          if (status.ok()) {
+            for (const std::vector<Tensor>& outputs : result->outputs) {
+              auto scores = members_[m].reader.CanonicalScores(outputs.at(0));
+              if (!scores.ok()) {
+                status = absl::InternalError(absl::StrCat(
+                    "expression model '", members_[m].model.name,
+                    "' gave unusable output: ", scores.status().message()));
+                break;
+              }
+              member_scores.push_back(*scores);
+            }
+          }
+          ExpressionCallback finish;
+          absl::StatusOr<ExpressionStageResult> outcome;
+          {
+            absl::MutexLock lock(&join->mutex);
+            if (!status.ok() && join->status.ok()) join->status = status;
+            join->scores[m] = std::move(member_scores);
+            if (result.ok()) {
+              join->timings.queue = std::max(join->timings.queue, result->queue_time);
+              join->timings.inference += result->compute_time;
+            }
+            join->timings.postprocess += absl::Now() - post_start;
+            if (--join->pending > 0) return;
+            finish = std::move(join->done);
+            if (!join->status.ok()) {
+              outcome = join->status;
+            } else {
+              ExpressionStageResult combined{FaceExpressions(num_faces), join->timings};
+              float total_weight = 0.0f;
+              for (const Member& member : members_) total_weight += member.weight;
+              for (size_t u = 0; u < usable_faces.size(); ++u) {
+                analysis::ExpressionScores mean{};
+                for (size_t k = 0; k < members_.size(); ++k) {
+                  for (size_t c = 0; c < mean.size(); ++c) {
+                    mean[c] += members_[k].weight / total_weight * join->scores[k][u][c];
+                  }
+                }
+                combined.expressions[usable_faces[u]] =
+                    analysis::MakeExpressionResult(mean, model_ref_);
+              }
+              outcome = std::move(combined);
+            }
+          }
+          std::move(finish)(std::move(outcome));
+        });
+  }
+}
+
+}  // namespace affect

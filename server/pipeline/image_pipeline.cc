@@ -1,0 +1,401 @@
+#include "server/pipeline/image_pipeline.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "server/analysis/attire/person_mask.h"
+#include "server/analysis/image_input.h"
+#include "server/analysis/parameters.h"
+#include "server/analysis/scene/centernet_decoder.h"
+#include "server/common/logging.h"
+#include "server/common/status_macros.h"
+
+namespace affect {
+namespace {
+
+v1::ModelRef RefOf(const ModelHandle& model) {
+  v1::ModelRef ref;
+  ref.set_name(model.name);
+  ref.set_version(model.version);
+  return ref;
+}
+
+absl::Status Explain(const absl::Status& status, absl::string_view analysis) {
+  return absl::Status(status.code(), absl::StrCat(analysis, " is unavailable: ", status.message()));
+}
+
+}  // namespace
+
+// The state of one image in flight. Branches (faces, objects, segmentation)
+// run concurrently on the worker pool and meet in FinishBranch.
+struct ImagePipeline::Job {
+  ImageJob input;
+  ModelCallContext context;
+  std::shared_ptr<const ImagePipeline> pipeline;  // keeps bindings alive
+  absl::Time start;
+
+  absl::Mutex mutex;
+  int pending ABSL_GUARDED_BY(mutex) = 0;
+  bool finished ABSL_GUARDED_BY(mutex) = false;
+  ImageJobCallback done ABSL_GUARDED_BY(mutex);
+  v1::ImageAnalysis analysis ABSL_GUARDED_BY(mutex);
+  std::optional<v1::Scene> scene ABSL_GUARDED_BY(mutex);
+  cv::Mat person_mask ABSL_GUARDED_BY(mutex);
+  PipelineTimings timings ABSL_GUARDED_BY(mutex);
+  std::vector<v1::ModelRef> models ABSL_GUARDED_BY(mutex);
+
+  void AddModelTimes(const InferenceResult& result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
+    timings.queue = std::max(timings.queue, result.queue_time);
+    timings.inference += result.compute_time;
+  }
+};
+
+ImagePipeline::ImagePipeline(const ModelRepository* repository, ThreadPool* workers)
+    : repository_(repository), workers_(workers) {}
+
+std::shared_ptr<ImagePipeline> ImagePipeline::Create(const ModelRepository* repository,
+                                                     ThreadPool* workers) {
+  std::shared_ptr<ImagePipeline> pipeline(new ImagePipeline(repository, workers));
+  auto log_unavailable = [](absl::string_view analysis, const absl::Status& status) {
+    AFFECT_LOG(WARNING).With("analysis", analysis) << "unavailable: " << status.message();
+  };
+
+  if (auto model = repository->GetForTask(v1::MODEL_TASK_FACE_DETECTION); model.ok()) {
+    const v1::ModelConfig& config = *model->config;
+    auto decoder = analysis::FaceDetectionDecoder::FromConfig(config);
+    auto layers =
+        analysis::ParseAnchorLayers(config.parameters(), static_cast<int>(config.input(0).dims(0)));
+    if (decoder.ok() && layers.ok()) {
+      pipeline->faces_ = FaceBinding{*model, *std::move(decoder), *std::move(layers)};
+    } else {
+      pipeline->faces_ = decoder.ok() ? layers.status() : decoder.status();
+    }
+  } else {
+    pipeline->faces_ = model.status();
+  }
+  if (!pipeline->faces_.ok()) log_unavailable("face detection", pipeline->faces_.status());
+
+  if (auto model = repository->GetForTask(v1::MODEL_TASK_FACIAL_EXPRESSION); model.ok()) {
+    auto stage = ExpressionStage::Create(*repository, *model);
+    if (stage.ok()) {
+      pipeline->expression_ = std::shared_ptr<const ExpressionStage>(*std::move(stage));
+    } else {
+      pipeline->expression_ = stage.status();
+    }
+  } else {
+    pipeline->expression_ = model.status();
+  }
+  if (!pipeline->expression_.ok()) log_unavailable("expression", pipeline->expression_.status());
+
+  if (auto model = repository->GetForTask(v1::MODEL_TASK_OBJECT_DETECTION); model.ok()) {
+    auto describer = analysis::SceneDescriber::FromConfig(*model->config, model->version);
+    if (describer.ok()) {
+      pipeline->scene_ = SceneBinding{*model, *std::move(describer)};
+    } else {
+      pipeline->scene_ = describer.status();
+    }
+  } else {
+    pipeline->scene_ = model.status();
+  }
+  if (!pipeline->scene_.ok()) log_unavailable("object detection", pipeline->scene_.status());
+
+  if (auto model = repository->GetForTask(v1::MODEL_TASK_PERSON_SEGMENTATION); model.ok()) {
+    analysis::FitMode fit = analysis::FitMode::kStretch;
+    const absl::Status status = analysis::ReadFitParameter(model->config->parameters(), "fit", &fit);
+    if (status.ok()) {
+      pipeline->segmentation_ = SegmentationBinding{*model, fit};
+    } else {
+      pipeline->segmentation_ = status;
+    }
+  } else {
+    pipeline->segmentation_ = model.status();
+  }
+  if (!pipeline->segmentation_.ok()) {
+    log_unavailable("person segmentation", pipeline->segmentation_.status());
+  }
+  pipeline->attire_ = analysis::AttireDescriber::Create(analysis::AttireOptions());
+  return pipeline;
+}
+
+absl::Status ImagePipeline::Availability(v1::Analysis analysis) const {
+  switch (analysis) {
+    case v1::ANALYSIS_EMOTION:
+      if (!faces_.ok()) return Explain(faces_.status(), "emotion (face detection)");
+      if (!expression_.ok()) return Explain(expression_.status(), "emotion (expression model)");
+      return absl::OkStatus();
+    case v1::ANALYSIS_ATTIRE:
+      if (!faces_.ok()) return Explain(faces_.status(), "attire (face detection)");
+      if (!segmentation_.ok()) return Explain(segmentation_.status(), "attire (person segmentation)");
+      if (!attire_.ok()) return Explain(attire_.status(), "attire");
+      return absl::OkStatus();
+    case v1::ANALYSIS_SCENE:
+      if (!scene_.ok()) return Explain(scene_.status(), "scene (object detection)");
+      return absl::OkStatus();
+    default:
+      return absl::InvalidArgumentError("not an image analysis");
+  }
+}
+
+v1::AnalysisOptions ImagePipeline::DefaultOptions() const {
+  v1::AnalysisOptions options;
+  if (faces_.ok()) {
+    const analysis::FaceDetectionOptions& face = faces_->decoder.options();
+    options.set_max_faces(static_cast<uint32_t>(face.max_detections));
+    options.set_min_face_size_px(static_cast<uint32_t>(face.min_face_size));
+    options.set_face_score_threshold(face.score_threshold);
+  }
+  if (scene_.ok()) {
+    const analysis::CenterNetOptions& objects = scene_->describer.decoder().options();
+    options.set_object_score_threshold(objects.score_threshold);
+    options.set_max_objects(static_cast<uint32_t>(objects.max_detections));
+  }
+  return options;
+}
+
+void ImagePipeline::Analyze(ImageJob input, ImageJobCallback done) const {
+  for (auto [wanted, analysis] : {std::pair{input.emotion, v1::ANALYSIS_EMOTION},
+                                  std::pair{input.attire, v1::ANALYSIS_ATTIRE},
+                                  std::pair{input.scene, v1::ANALYSIS_SCENE}}) {
+    if (!wanted) continue;
+    if (absl::Status status = Availability(analysis); !status.ok()) {
+      std::move(done)(status);
+      return;
+    }
+  }
+  auto job = std::make_shared<Job>();
+  job->context = {input.deadline, input.cancellation, input.traffic_class};
+  job->input = std::move(input);
+  job->pipeline = shared_from_this();
+  job->start = absl::Now();
+  const bool want_faces = job->input.emotion || job->input.attire;
+  // Accessories come from the object detector: attire uses it when present.
+  const bool want_objects = job->input.scene || (job->input.attire && scene_.ok());
+  const bool want_mask = job->input.attire;
+  {
+    absl::MutexLock lock(&job->mutex);
+    job->done = std::move(done);
+    job->pending = int{want_faces} + int{want_objects} + int{want_mask};
+    job->analysis.mutable_size()->set_width(static_cast<uint32_t>(job->input.rgb->cols));
+    job->analysis.mutable_size()->set_height(static_cast<uint32_t>(job->input.rgb->rows));
+  }
+  if (!want_faces && !want_objects && !want_mask) {
+    // Nothing to analyse in the image (e.g. only VOICE was asked for).
+    ImageJobCallback finish;
+    ImageJobResult result;
+    {
+      absl::MutexLock lock(&job->mutex);
+      finish = std::move(job->done);
+      result.analysis = job->analysis;
+    }
+    std::move(finish)(std::move(result));
+    return;
+  }
+  // Pre-processing (resizing) runs on the workers, not on the caller's
+  // (gRPC) thread.
+  if (want_faces) workers_->Schedule([this, job] { StartFaces(job); });
+  if (want_objects) workers_->Schedule([this, job] { StartObjects(job); });
+  if (want_mask) workers_->Schedule([this, job] { StartSegmentation(job); });
+}
+
+void ImagePipeline::Fail(const std::shared_ptr<Job>& job, const absl::Status& status) const {
+  ImageJobCallback done;
+  {
+    absl::MutexLock lock(&job->mutex);
+    if (job->finished) return;
+    job->finished = true;
+    done = std::move(job->done);
+  }
+  std::move(done)(status);
+}
+
+void ImagePipeline::StartFaces(const std::shared_ptr<Job>& job) const {
+  const absl::Time start = absl::Now();
+  const FaceBinding& binding = *faces_;
+  // Per-request thresholds get their own decoder (anchors are cheap to
+  // rebuild); the common case shares the configured one.
+  std::shared_ptr<const analysis::FaceDetectionDecoder> decoder;
+  const ImageOverrides& overrides = job->input.overrides;
+  if (overrides.max_faces || overrides.min_face_size_px || overrides.face_score_threshold) {
+    analysis::FaceDetectionOptions options = binding.decoder.options();
+    if (overrides.max_faces) options.max_detections = *overrides.max_faces;
+    if (overrides.min_face_size_px) options.min_face_size = *overrides.min_face_size_px;
+    if (overrides.face_score_threshold) options.score_threshold = *overrides.face_score_threshold;
+    auto custom = analysis::FaceDetectionDecoder::Create(options, binding.decoder.input_width(),
+                                                         binding.decoder.input_height(),
+                                                         binding.layers);
+    if (!custom.ok()) return Fail(job, custom.status());
+    decoder = std::make_shared<const analysis::FaceDetectionDecoder>(*std::move(custom));
+  } else {
+    decoder = std::shared_ptr<const analysis::FaceDetectionDecoder>(job->pipeline,
+                                                                    &binding.decoder);
+  }
+  auto input = analysis::MakeImageTensor(*job->input.rgb, binding.model.config->input(0),
+                                         decoder->options().fit);
+  if (!input.ok()) return Fail(job, input.status());
+  {
+    absl::MutexLock lock(&job->mutex);
+    job->timings.postprocess += absl::Now() - start;
+    job->models.push_back(RefOf(binding.model));
+  }
+  const analysis::InputTransform transform = input->transform;
+  std::vector<std::vector<Tensor>> items;
+  items.push_back({std::move(input->tensor)});
+  CallModel(
+      binding.model, std::move(items), job->context, workers_,
+      [this, job, decoder, transform](absl::StatusOr<InferenceResult> result) {
+        if (!result.ok()) return Fail(job, result.status());
+        const absl::Time post_start = absl::Now();
+        auto detections = decoder->Decode(result->outputs.at(0), transform);
+        if (!detections.ok()) return Fail(job, detections.status());
+        const cv::Mat& rgb = *job->input.rgb;
+        std::vector<v1::Face> faces = analysis::FaceDetectionDecoder::ToFaces(
+            *detections, rgb.cols, rgb.rows, RefOf(faces_->model));
+        auto shared_detections =
+            std::make_shared<const std::vector<analysis::FaceDetection>>(*std::move(detections));
+        {
+          absl::MutexLock lock(&job->mutex);
+          job->AddModelTimes(*result);
+          for (v1::Face& face : faces) *job->analysis.add_faces() = std::move(face);
+          job->timings.postprocess += absl::Now() - post_start;
+        }
+        if (!job->input.emotion || shared_detections->empty()) return FinishBranch(job);
+        const std::shared_ptr<const ExpressionStage>& stage = *expression_;
+        stage->Run(job->input.rgb, shared_detections, job->context, workers_,
+                   [this, job, stage](absl::StatusOr<ExpressionStageResult> expressions) {
+                     if (!expressions.ok()) return Fail(job, expressions.status());
+                     {
+                       absl::MutexLock lock(&job->mutex);
+                       for (size_t i = 0; i < expressions->expressions.size(); ++i) {
+                         if (expressions->expressions[i].has_value()) {
+                           *job->analysis.mutable_faces(static_cast<int>(i))
+                                ->mutable_expression() = *expressions->expressions[i];
+                         }
+                       }
+                       job->timings.queue =
+                           std::max(job->timings.queue, expressions->timings.queue);
+                       job->timings.inference += expressions->timings.inference;
+                       job->timings.postprocess += expressions->timings.postprocess;
+                       job->models.push_back(stage->model_ref());
+                     }
+                     FinishBranch(job);
+                   });
+      });
+}
+
+void ImagePipeline::StartObjects(const std::shared_ptr<Job>& job) const {
+  const absl::Time start = absl::Now();
+  const SceneBinding& binding = *scene_;
+  std::shared_ptr<const analysis::SceneDescriber> describer;
+  const ImageOverrides& overrides = job->input.overrides;
+  if (overrides.object_score_threshold || overrides.max_objects) {
+    analysis::CenterNetOptions options = binding.describer.decoder().options();
+    if (overrides.object_score_threshold) options.score_threshold = *overrides.object_score_threshold;
+    if (overrides.max_objects) options.max_detections = *overrides.max_objects;
+    const analysis::CenterNetDecoder& base = binding.describer.decoder();
+    auto decoder = analysis::CenterNetDecoder::Create(options, base.labels(), base.input_width(),
+                                                      base.input_height());
+    if (!decoder.ok()) return Fail(job, decoder.status());
+    auto custom = analysis::SceneDescriber::Create(*std::move(decoder),
+                                                   analysis::SceneDescriberOptions(),
+                                                   RefOf(binding.model));
+    if (!custom.ok()) return Fail(job, custom.status());
+    describer = std::make_shared<const analysis::SceneDescriber>(*std::move(custom));
+  } else {
+    describer = std::shared_ptr<const analysis::SceneDescriber>(job->pipeline, &binding.describer);
+  }
+  auto input = analysis::MakeImageTensor(*job->input.rgb, binding.model.config->input(0),
+                                         describer->fit());
+  if (!input.ok()) return Fail(job, input.status());
+  {
+    absl::MutexLock lock(&job->mutex);
+    job->timings.postprocess += absl::Now() - start;
+    job->models.push_back(RefOf(binding.model));
+  }
+  const analysis::InputTransform transform = input->transform;
+  std::vector<std::vector<Tensor>> items;
+  items.push_back({std::move(input->tensor)});
+  CallModel(binding.model, std::move(items), job->context, workers_,
+            [this, job, describer, transform](absl::StatusOr<InferenceResult> result) {
+              if (!result.ok()) return Fail(job, result.status());
+              const absl::Time post_start = absl::Now();
+              auto scene = describer->Describe(result->outputs.at(0), transform, *job->input.rgb);
+              if (!scene.ok()) return Fail(job, scene.status());
+              {
+                absl::MutexLock lock(&job->mutex);
+                job->AddModelTimes(*result);
+                job->scene = *std::move(scene);
+                job->timings.postprocess += absl::Now() - post_start;
+              }
+              FinishBranch(job);
+            });
+}
+
+void ImagePipeline::StartSegmentation(const std::shared_ptr<Job>& job) const {
+  const absl::Time start = absl::Now();
+  const SegmentationBinding& binding = *segmentation_;
+  auto input = analysis::MakeImageTensor(*job->input.rgb, binding.model.config->input(0),
+                                         binding.fit);
+  if (!input.ok()) return Fail(job, input.status());
+  {
+    absl::MutexLock lock(&job->mutex);
+    job->timings.postprocess += absl::Now() - start;
+    job->models.push_back(RefOf(binding.model));
+  }
+  const analysis::InputTransform transform = input->transform;
+  std::vector<std::vector<Tensor>> items;
+  items.push_back({std::move(input->tensor)});
+  CallModel(binding.model, std::move(items), job->context, workers_,
+            [this, job, transform](absl::StatusOr<InferenceResult> result) {
+              if (!result.ok()) return Fail(job, result.status());
+              const absl::Time post_start = absl::Now();
+              auto mask = analysis::PersonMaskFromTensor(result->outputs.at(0).at(0), transform);
+              if (!mask.ok()) return Fail(job, mask.status());
+              {
+                absl::MutexLock lock(&job->mutex);
+                job->AddModelTimes(*result);
+                job->person_mask = *std::move(mask);
+                job->timings.postprocess += absl::Now() - post_start;
+              }
+              FinishBranch(job);
+            });
+}
+
+void ImagePipeline::FinishBranch(const std::shared_ptr<Job>& job) const {
+  ImageJobCallback done;
+  ImageJobResult result;
+  std::optional<v1::Scene> scene;
+  cv::Mat person_mask;
+  {
+    absl::MutexLock lock(&job->mutex);
+    if (job->finished || --job->pending > 0) return;
+    // Every branch has finished: from here on this thread alone owns the
+    // job's results (a late Fail sees `finished` and returns).
+    job->finished = true;
+    done = std::move(job->done);
+    result.analysis = std::move(job->analysis);
+    result.timings = job->timings;
+    result.models = std::move(job->models);
+    scene = std::move(job->scene);
+    person_mask = std::move(job->person_mask);
+  }
+  if (job->input.attire) {
+    const absl::Time start = absl::Now();
+    std::vector<v1::ModelRef> attire_models = {RefOf(segmentation_->model)};
+    const google::protobuf::RepeatedPtrField<v1::DetectedObject>* objects = nullptr;
+    if (scene.has_value()) {
+      objects = &scene->objects();
+      attire_models.push_back(scene->detector());
+    }
+    auto attire = attire_->Describe(*job->input.rgb, result.analysis.faces(), person_mask, objects,
+                                    attire_models);
+    if (!attire.ok()) return std::move(done)(attire.status());
+    for (v1::PersonAttire& person : *attire) *result.analysis.add_attire() = std::move(person);
+    result.timings.postprocess += absl::Now() - start;
+  }
+  if (job->input.scene && scene.has_value()) *result.analysis.mutable_scene() = *std::move(scene);
+  std::move(done)(std::move(result));
+}
+
+}  // namespace affect

@@ -1,0 +1,91 @@
+// The image pipeline: one image through face detection -> crops ->
+// expression, object detection -> scene, and segmentation -> attire. Every
+// stage submits to its model's DynamicBatcher, so stages of different
+// requests and streams batch together; pre- and post-processing run on the
+// worker pool, never on inference threads; nothing blocks.
+//
+//          +--> blazeface --> faces --> expression (model or ensemble) --+
+//   image -+--> centernet --> objects --> scene (categories, lighting) ---+--> result
+//          +--> selfie ----> person mask --------------------------------+
+//                             (attire joins faces + mask + objects)
+#ifndef AFFECT_SERVER_PIPELINE_IMAGE_PIPELINE_H_
+#define AFFECT_SERVER_PIPELINE_IMAGE_PIPELINE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "server/analysis/attire/attire_describer.h"
+#include "server/analysis/face/face_detection_decoder.h"
+#include "server/analysis/scene/scene_describer.h"
+#include "server/engine/thread_pool.h"
+#include "server/models/model_repository.h"
+#include "server/pipeline/expression_stage.h"
+#include "server/pipeline/image_job.h"
+
+namespace affect {
+
+// Immutable after Create; thread-safe. Jobs keep the pipeline alive until
+// they finish (it is always held by shared_ptr).
+class ImagePipeline : public std::enable_shared_from_this<ImagePipeline> {
+ public:
+  // Binds each analysis to the READY models of `repository` (which must
+  // outlive the pipeline, as must `workers`). An analysis whose models are
+  // missing or failed stays unavailable; requests for it get UNAVAILABLE with
+  // the reason, and the other analyses keep working.
+  static std::shared_ptr<ImagePipeline> Create(const ModelRepository* repository,
+                                               ThreadPool* workers);
+
+  // Never blocks; `done` runs exactly once on a worker thread.
+  // UNAVAILABLE when a needed model is not ready, RESOURCE_EXHAUSTED when a
+  // model queue is full, DEADLINE_EXCEEDED / CANCELLED from the engine.
+  void Analyze(ImageJob job, ImageJobCallback done) const;
+
+  // OK, or why `analysis` cannot run here (UNAVAILABLE with the reason).
+  absl::Status Availability(v1::Analysis analysis) const;
+
+  // Defaults applied where a request leaves AnalysisOptions unset.
+  v1::AnalysisOptions DefaultOptions() const;
+
+ private:
+  struct FaceBinding {
+    ModelHandle model;
+    analysis::FaceDetectionDecoder decoder;
+    std::vector<analysis::AnchorLayer> layers;
+  };
+  struct SceneBinding {
+    ModelHandle model;
+    analysis::SceneDescriber describer;
+  };
+  struct SegmentationBinding {
+    ModelHandle model;
+    analysis::FitMode fit;
+  };
+  struct Job;
+
+  ImagePipeline(const ModelRepository* repository, ThreadPool* workers);
+
+  void StartFaces(const std::shared_ptr<Job>& job) const;
+  void StartObjects(const std::shared_ptr<Job>& job) const;
+  void StartSegmentation(const std::shared_ptr<Job>& job) const;
+  void FinishBranch(const std::shared_ptr<Job>& job) const;
+  void Fail(const std::shared_ptr<Job>& job, const absl::Status& status) const;
+
+  const ModelRepository* const repository_;
+  ThreadPool* const workers_;
+
+  absl::StatusOr<FaceBinding> faces_ = absl::UnavailableError("no face detector");
+  absl::StatusOr<std::shared_ptr<const ExpressionStage>> expression_ =
+      absl::UnavailableError("no expression model");
+  absl::StatusOr<SceneBinding> scene_ = absl::UnavailableError("no object detector");
+  absl::StatusOr<SegmentationBinding> segmentation_ =
+      absl::UnavailableError("no person segmentation model");
+  absl::StatusOr<analysis::AttireDescriber> attire_ = absl::UnavailableError("attire not set up");
+};
+
+}  // namespace affect
+
+#endif  // AFFECT_SERVER_PIPELINE_IMAGE_PIPELINE_H_

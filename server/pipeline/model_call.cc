@@ -1,0 +1,43 @@
+#include "server/pipeline/model_call.h"
+
+#include <utility>
+
+
+namespace affect {
+namespace {
+
+// Runs `task` on the pool, or here when the pool no longer accepts work.
+void RunOnWorkers(ThreadPool* workers, absl::AnyInvocable<void() &&> task) {
+  auto shared = std::make_shared<absl::AnyInvocable<void() &&>>(std::move(task));
+  if (!workers->Schedule([shared]() mutable { std::move (*shared)(); })) {
+    std::move(*shared)();
+  }
+}
+
+}  // namespace
+
+void CallModel(const ModelHandle& model, std::vector<std::vector<Tensor>> items,
+               const ModelCallContext& context, ThreadPool* workers,
+               ModelContinuation continuation) {
+  auto request = std::make_unique<InferenceRequest>();
+  request->items = std::move(items);
+  request->deadline = context.deadline;
+  request->cancellation = context.cancellation;
+  request->traffic_class = context.traffic_class;
+  // The continuation is shared between the batcher's callback and the
+  // synchronous-refusal path; exactly one of them runs it.
+  auto shared = std::make_shared<ModelContinuation>(std::move(continuation));
+  request->done = [shared, workers](absl::StatusOr<InferenceResult> result) mutable {
+    RunOnWorkers(workers, [shared, result = std::move(result)]() mutable {
+      std::move(*shared)(std::move(result));
+    });
+  };
+  const absl::Status status = model.Submit(request);
+  if (!status.ok()) {
+    // Not accepted: `done` will never run; answer here with the reason (the
+    // batcher's messages name the model).
+    RunOnWorkers(workers, [shared, status]() mutable { std::move(*shared)(status); });
+  }
+}
+
+}  // namespace affect

@@ -1,0 +1,192 @@
+// The whole service on the real converted models and the face-api demo
+// photos: Analyze and AnalyzeStream end to end.
+#include <cmath>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "affect/v1/affect_service.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "server/api/affect_server.h"
+#include "tests/testing/real_models.h"
+
+namespace affect {
+namespace {
+
+using ::testing::Contains;
+using ::testing::Ge;
+using ::testing::SizeIs;
+
+class RealModelsServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!testing::MissingRealModels().empty()) return;
+    ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.metrics_port = -1;
+    options.model_repository = testing::RealModelRepository();
+    options.device = DeviceSpec::Cpu();
+    options.load_models_in_background = false;
+    auto server = AffectServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = server->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    AFFECT_REQUIRE_REAL_MODELS();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::AffectService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+  }
+
+  static AffectServer* server_;
+  std::unique_ptr<v1::AffectService::Stub> stub_;
+};
+AffectServer* RealModelsServiceTest::server_ = nullptr;
+
+// 16 kHz mono s16le: a 180 Hz harmonic tone with 4 Hz syllable-like bursts.
+std::string SpeechLikePcm(double seconds) {
+  std::string bytes;
+  const int n = static_cast<int>(seconds * 16000);
+  for (int i = 0; i < n; ++i) {
+    const double t = i / 16000.0;
+    const double envelope = 0.5 * (1 - std::cos(2 * M_PI * 4 * t));
+    const double s = envelope * 0.3 *
+                     (std::sin(2 * M_PI * 180 * t) + 0.5 * std::sin(2 * M_PI * 360 * t));
+    const auto v = static_cast<int16_t>(std::lround(s * 32767 / 1.5));
+    bytes.push_back(static_cast<char>(v & 0xFF));
+    bytes.push_back(static_cast<char>((v >> 8) & 0xFF));
+  }
+  return bytes;
+}
+
+TEST_F(RealModelsServiceTest, AnalyzeReadsFacesAttireAndSceneOfADemoPhoto) {
+  v1::AnalyzeRequest request;
+  request.set_request_id("photo-1");
+  request.mutable_image()->set_encoded(testing::ReadBinaryFile(testing::DemoPhotoPath(1)));
+  v1::AnalyzeResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  const grpc::Status status = stub_->Analyze(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.request_id(), "photo-1");
+  const v1::ImageAnalysis& image = response.image();
+  EXPECT_GT(image.size().width(), 0u);
+  ASSERT_THAT(image.faces(), SizeIs(Ge(1))) << "sample1 shows several faces";
+  for (const v1::Face& face : image.faces()) {
+    ASSERT_TRUE(face.has_expression()) << "face " << face.index();
+    EXPECT_THAT(face.expression().scores(), SizeIs(7));
+    float sum = 0;
+    for (const auto& score : face.expression().scores()) sum += score.score();
+    EXPECT_NEAR(sum, 1.0f, 0.02f) << "probabilities of face " << face.index();
+    EXPECT_NE(face.expression().dominant(), v1::EXPRESSION_UNSPECIFIED);
+    EXPECT_THAT(face.landmarks(), SizeIs(6));
+  }
+  EXPECT_EQ(image.attire_size(), image.faces_size()) << "one attire entry per person";
+  std::vector<std::string> labels;
+  for (const auto& object : image.scene().objects()) labels.push_back(object.label());
+  EXPECT_THAT(labels, Contains("person"));
+  EXPECT_GT(image.scene().lighting().brightness(), 0.0f);
+  EXPECT_GT(response.timings().total_ms(), 0.0);
+  EXPECT_GT(response.timings().inference_ms(), 0.0);
+  std::vector<std::string> models;
+  for (const auto& model : response.models()) models.push_back(model.name());
+  EXPECT_THAT(models, Contains("blazeface"));
+  EXPECT_THAT(models, Contains("centernet"));
+  EXPECT_THAT(models, Contains("selfie"));
+}
+
+TEST_F(RealModelsServiceTest, AnalyzeVoiceOfAWavClip) {
+  v1::AnalyzeRequest request;
+  v1::RawAudio* raw = request.mutable_audio()->mutable_raw();
+  raw->set_data(SpeechLikePcm(2.0));
+  raw->set_format(v1::SAMPLE_FORMAT_S16LE);
+  raw->set_sample_rate_hz(16000);
+  raw->set_channels(1);
+  v1::AnalyzeResponse response;
+  grpc::ClientContext context;
+  const grpc::Status status = stub_->Analyze(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(response.voice().speech_present());
+  EXPECT_NEAR(response.voice().pitch().mean_hz(), 180.0f, 9.0f);
+  EXPECT_NEAR(response.voice().duration_seconds(), 2.0f, 0.01f);
+  EXPECT_FALSE(response.has_image()) << "no image was sent";
+}
+
+TEST_F(RealModelsServiceTest, StreamGivesOneResultPerFrameInOrderThenAggregatesAndSummary) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  auto stream = stub_->AnalyzeStream(&context);
+  v1::StreamRequest config;
+  config.mutable_config()->set_stream_id("test-stream");
+  config.mutable_config()->set_drop_policy(v1::DROP_POLICY_BACKPRESSURE);
+  config.mutable_config()->set_aggregate_interval_ms(500);
+  config.mutable_config()->add_analyses(v1::ANALYSIS_EMOTION);
+  config.mutable_config()->add_analyses(v1::ANALYSIS_VOICE);
+  v1::AudioFormat* format = config.mutable_config()->mutable_audio_format();
+  format->set_format(v1::SAMPLE_FORMAT_S16LE);
+  format->set_sample_rate_hz(16000);
+  format->set_channels(1);
+  ASSERT_TRUE(stream->Write(config));
+
+  std::vector<v1::StreamResponse> responses;
+  std::thread reader([&] {
+    v1::StreamResponse response;
+    while (stream->Read(&response)) responses.push_back(response);
+  });
+  constexpr int kFrames = 8;
+  const std::string photo = testing::ReadBinaryFile(testing::DemoPhotoPath(2));
+  const std::string audio = SpeechLikePcm(0.2);
+  for (int i = 0; i < kFrames; ++i) {
+    v1::StreamRequest frame;
+    frame.mutable_frame()->set_sequence(static_cast<uint64_t>(i + 1));
+    frame.mutable_frame()->set_timestamp_us(i * 200'000);
+    frame.mutable_frame()->mutable_image()->set_encoded(photo);
+    ASSERT_TRUE(stream->Write(frame));
+    v1::StreamRequest chunk;
+    chunk.mutable_audio()->set_timestamp_us(i * 200'000);
+    chunk.mutable_audio()->set_data(audio);
+    ASSERT_TRUE(stream->Write(chunk));
+  }
+  stream->WritesDone();
+  reader.join();
+  const grpc::Status status = stream->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  std::vector<uint64_t> sequences;
+  int aggregates = 0;
+  bool voice_seen = false;
+  for (const auto& response : responses) {
+    EXPECT_EQ(response.stream_id(), "test-stream");
+    if (response.has_frame()) {
+      EXPECT_FALSE(response.frame().has_error()) << response.frame().error().message();
+      sequences.push_back(response.frame().sequence());
+      for (const auto& face : response.frame().analysis().faces()) {
+        EXPECT_GT(face.track_id(), 0u) << "stream faces carry track ids";
+      }
+    }
+    if (response.has_aggregate()) {
+      ++aggregates;
+      voice_seen = voice_seen || response.aggregate().has_voice();
+      for (const auto& track : response.aggregate().tracks()) {
+        EXPECT_FALSE(track.fused().explanation().empty()) << "track " << track.track_id();
+      }
+    }
+  }
+  ASSERT_THAT(sequences, SizeIs(kFrames));
+  for (int i = 0; i < kFrames; ++i) EXPECT_EQ(sequences[i], static_cast<uint64_t>(i + 1));
+  EXPECT_GE(aggregates, 2) << "1.6 s of stream in 0.5 s windows";
+  EXPECT_TRUE(voice_seen) << "audio was sent with every frame";
+  ASSERT_FALSE(responses.empty());
+  ASSERT_TRUE(responses.back().has_summary()) << "the summary comes last";
+  EXPECT_EQ(responses.back().summary().stats().frames_analysed(), static_cast<uint64_t>(kFrames));
+  EXPECT_EQ(responses.back().summary().reason(), "client finished");
+}
+
+}  // namespace
+}  // namespace affect
