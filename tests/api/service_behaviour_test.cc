@@ -520,6 +520,15 @@ TEST_F(ServiceBehaviourTest, MetricsEndpointExposesTheFamilies) {
         << line;
     EXPECT_TRUE(absl::StartsWith(line, "affect_")) << "prefix: " << line;
   }
+  // Prometheus' own linter (naming conventions, types, histogram shape).
+  const std::string exposition = repository_.Join("metrics.txt");
+  ASSERT_TRUE(testing::WriteFile(exposition, *body));
+  if (std::system("command -v promtool >/dev/null") == 0) {
+    EXPECT_EQ(std::system(absl::StrCat("promtool check metrics < ", exposition).c_str()), 0)
+        << "promtool check metrics rejected the exposition";
+  } else {
+    ADD_FAILURE() << "promtool not found: run scripts/install-deps.sh (package prometheus)";
+  }
 }
 
 // --- TLS and tokens ---------------------------------------------------------
