@@ -360,10 +360,16 @@ void StreamSession::EmitCompleted() {
     FrameOutcome& outcome = next->second;
     if (outcome.ok) {
       const int64_t timestamp = outcome.result.timestamp_us();
-      // Voice must reach the aggregator before a frame closes its window.
-      if (voice_in_flight_.has_value() && timestamp >= aggregator_->open_window_end_us() &&
-          voice_in_flight_->start_us < aggregator_->open_window_end_us()) {
-        break;  // resumes when the voice piece is done
+      // Voice must reach the aggregator before a frame closes its window:
+      // hold the frame while a piece of that window is being analysed or is
+      // ready to be (Pump starts it right after this).
+      const int64_t window_end = aggregator_->open_window_end_us();
+      if (timestamp >= window_end) {
+        const std::optional<VoicePiece> ready_piece =
+            voice_in_flight_.has_value() ? voice_in_flight_ : NextVoicePiece(false);
+        if (ready_piece.has_value() && ready_piece->start_us < window_end) {
+          break;  // resumes when the voice piece is done
+        }
       }
       const absl::Status status =
           aggregator_->AddFrame(timestamp, outcome.result.mutable_analysis(), &aggregates);
@@ -402,8 +408,11 @@ void StreamSession::Pump() {
       if (configured_) {
         EmitCompleted();
         // Frames: start in arrival order while there is room.
+        // Results held for ordering or waiting to be written count against
+        // the same bound, so a stalled reader or voice piece stops new frames
+        // instead of growing memory.
         while (!waiting_.empty() && running_ < kMaxRunningFrames &&
-               outgoing_.size() < kMaxQueuedResponses) {
+               outgoing_.size() + completed_.size() < kMaxQueuedResponses) {
           frames_to_start.emplace_back(std::move(waiting_.front()), next_index_++);
           waiting_.pop_front();
           ++running_;

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/tiny_model_repository.h"
 
 namespace affect {
 namespace {
@@ -16,6 +17,13 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr char kServer[] = AFFECT_SERVER_BINARY;
+
+// The port the server chose, read from its JSON start-up log line.
+int ListeningPort(const testing::Subprocess& server) {
+  const std::string output = server.Output();
+  const size_t at = output.find("\"port\":\"");
+  return at == std::string::npos ? 0 : std::stoi(output.substr(at + 8));
+}
 
 TEST(ServerBinaryTest, UnknownDeviceIsAClearErrorWithExitCode2) {
   auto [code, output] = testing::RunToCompletion({kServer, "--device=tpu"}, absl::Seconds(30));
@@ -72,11 +80,8 @@ TEST(ServerBinaryTest, ServesHealthAndExitsZeroOnSigterm) {
   ASSERT_TRUE(server.started());
   ASSERT_TRUE(server.WaitForOutput("models loaded: serving", absl::Seconds(60)))
       << server.Output();
-  // The port was chosen by the kernel: read it from the start-up log line.
-  const std::string output = server.Output();
-  const size_t at = output.find("\"port\":\"");
-  ASSERT_NE(at, std::string::npos) << output;
-  const int port = std::stoi(output.substr(at + 8));
+  const int port = ListeningPort(server);
+  ASSERT_GT(port, 0) << server.Output();
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                      grpc::InsecureChannelCredentials());
   auto health = grpc::health::v1::Health::NewStub(channel);
@@ -89,6 +94,49 @@ TEST(ServerBinaryTest, ServesHealthAndExitsZeroOnSigterm) {
   ASSERT_TRUE(server.Signal(SIGTERM));
   EXPECT_EQ(server.Wait(absl::Seconds(30)), 0) << server.Output();
   EXPECT_THAT(server.Output(), HasSubstr("shutdown complete"));
+}
+
+TEST(ServerBinaryTest, SigtermWhileAStreamIsOpenEndsItCleanlyAndExitsZero) {
+  testing::TempDir repository;
+  ASSERT_TRUE(testing::WriteTinyFaceDetector(repository.path(), "faces").ok());
+  ASSERT_TRUE(testing::WriteTinyExpressionModel(repository.path(), "expression").ok());
+  testing::Subprocess server({kServer, "--host=127.0.0.1", "--port=0", "--metrics_port=-1",
+                              "--model_repository=" + repository.path(), "--log_format=json",
+                              "--drain_timeout=5s"});
+  ASSERT_TRUE(server.WaitForOutput("models loaded: serving", absl::Seconds(60)))
+      << server.Output();
+  const int port = ListeningPort(server);
+  ASSERT_GT(port, 0) << server.Output();
+  auto stub = v1::AffectService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto stream = stub->AnalyzeStream(&context);
+  v1::StreamRequest config;
+  config.mutable_config()->set_stream_id("open-at-shutdown");
+  config.mutable_config()->add_analyses(v1::ANALYSIS_EMOTION);
+  ASSERT_TRUE(stream->Write(config));
+  v1::StreamRequest frame;
+  frame.mutable_frame()->set_sequence(1);
+  v1::RawImage* raw = frame.mutable_frame()->mutable_image()->mutable_raw();
+  raw->set_width(8);
+  raw->set_height(8);
+  raw->set_format(v1::PIXEL_FORMAT_GRAY8);
+  raw->set_data(std::string(64, '\x80'));
+  ASSERT_TRUE(stream->Write(frame));
+  v1::StreamResponse response;
+  ASSERT_TRUE(stream->Read(&response)) << "the frame's result arrives before shutdown";
+  EXPECT_TRUE(response.has_frame());
+
+  ASSERT_TRUE(server.Signal(SIGTERM));
+  std::string reason;
+  while (stream->Read(&response)) {
+    if (response.has_summary()) reason = response.summary().reason();
+  }
+  const grpc::Status status = stream->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reason, "server shutting down") << "the stream gets a final message";
+  EXPECT_EQ(server.Wait(absl::Seconds(30)), 0) << server.Output();
 }
 
 }  // namespace
