@@ -210,6 +210,31 @@ void ImagePipeline::Fail(const std::shared_ptr<Job>& job, const absl::Status& st
   std::move(done)(status);
 }
 
+void ImagePipeline::RunImageModel(const std::shared_ptr<Job>& job, const ModelHandle& model,
+                                  analysis::FitMode fit, absl::Time start,
+                                  ImageModelContinuation decode) const {
+  auto input = analysis::MakeImageTensor(*job->input.rgb, model.config->input(0), fit);
+  if (!input.ok()) return Fail(job, input.status());
+  {
+    absl::MutexLock lock(&job->mutex);
+    job->timings.postprocess += absl::Now() - start;
+    job->models.push_back(RefOf(model));
+  }
+  const analysis::InputTransform transform = input->transform;
+  std::vector<std::vector<Tensor>> items;
+  items.push_back({std::move(input->tensor)});
+  CallModel(model, std::move(items), job->context, workers_,
+            [this, job, transform, decode = std::move(decode)](
+                absl::StatusOr<InferenceResult> result) mutable {
+              if (!result.ok()) return Fail(job, result.status());
+              {
+                absl::MutexLock lock(&job->mutex);
+                job->AddModelTimes(*result);
+              }
+              std::move(decode)(*result, transform, absl::Now());
+            });
+}
+
 void ImagePipeline::StartFaces(const std::shared_ptr<Job>& job) const {
   const absl::Time start = absl::Now();
   const FaceBinding& binding = *faces_;
@@ -231,23 +256,11 @@ void ImagePipeline::StartFaces(const std::shared_ptr<Job>& job) const {
     decoder = std::shared_ptr<const analysis::FaceDetectionDecoder>(job->pipeline,
                                                                     &binding.decoder);
   }
-  auto input = analysis::MakeImageTensor(*job->input.rgb, binding.model.config->input(0),
-                                         decoder->options().fit);
-  if (!input.ok()) return Fail(job, input.status());
-  {
-    absl::MutexLock lock(&job->mutex);
-    job->timings.postprocess += absl::Now() - start;
-    job->models.push_back(RefOf(binding.model));
-  }
-  const analysis::InputTransform transform = input->transform;
-  std::vector<std::vector<Tensor>> items;
-  items.push_back({std::move(input->tensor)});
-  CallModel(
-      binding.model, std::move(items), job->context, workers_,
-      [this, job, decoder, transform](absl::StatusOr<InferenceResult> result) {
-        if (!result.ok()) return Fail(job, result.status());
-        const absl::Time post_start = absl::Now();
-        auto detections = decoder->Decode(result->outputs.at(0), transform);
+  RunImageModel(
+      job, binding.model, decoder->options().fit, start,
+      [this, job, decoder](const InferenceResult& result,
+                           const analysis::InputTransform& transform, absl::Time post_start) {
+        auto detections = decoder->Decode(result.outputs.at(0), transform);
         if (!detections.ok()) return Fail(job, detections.status());
         const cv::Mat& rgb = *job->input.rgb;
         std::vector<v1::Face> faces = analysis::FaceDetectionDecoder::ToFaces(
@@ -256,7 +269,6 @@ void ImagePipeline::StartFaces(const std::shared_ptr<Job>& job) const {
             std::make_shared<const std::vector<analysis::FaceDetection>>(*std::move(detections));
         {
           absl::MutexLock lock(&job->mutex);
-          job->AddModelTimes(*result);
           for (v1::Face& face : faces) *job->analysis.add_faces() = std::move(face);
           job->timings.postprocess += absl::Now() - post_start;
         }
@@ -305,61 +317,37 @@ void ImagePipeline::StartObjects(const std::shared_ptr<Job>& job) const {
   } else {
     describer = std::shared_ptr<const analysis::SceneDescriber>(job->pipeline, &binding.describer);
   }
-  auto input = analysis::MakeImageTensor(*job->input.rgb, binding.model.config->input(0),
-                                         describer->fit());
-  if (!input.ok()) return Fail(job, input.status());
-  {
-    absl::MutexLock lock(&job->mutex);
-    job->timings.postprocess += absl::Now() - start;
-    job->models.push_back(RefOf(binding.model));
-  }
-  const analysis::InputTransform transform = input->transform;
-  std::vector<std::vector<Tensor>> items;
-  items.push_back({std::move(input->tensor)});
-  CallModel(binding.model, std::move(items), job->context, workers_,
-            [this, job, describer, transform](absl::StatusOr<InferenceResult> result) {
-              if (!result.ok()) return Fail(job, result.status());
-              const absl::Time post_start = absl::Now();
-              auto scene = describer->Describe(result->outputs.at(0), transform, *job->input.rgb);
-              if (!scene.ok()) return Fail(job, scene.status());
-              {
-                absl::MutexLock lock(&job->mutex);
-                job->AddModelTimes(*result);
-                job->scene = *std::move(scene);
-                job->timings.postprocess += absl::Now() - post_start;
-              }
-              FinishBranch(job);
-            });
+  RunImageModel(job, binding.model, describer->fit(), start,
+                [this, job, describer](const InferenceResult& result,
+                                       const analysis::InputTransform& transform,
+                                       absl::Time post_start) {
+                  auto scene = describer->Describe(result.outputs.at(0), transform,
+                                                   *job->input.rgb);
+                  if (!scene.ok()) return Fail(job, scene.status());
+                  {
+                    absl::MutexLock lock(&job->mutex);
+                    job->scene = *std::move(scene);
+                    job->timings.postprocess += absl::Now() - post_start;
+                  }
+                  FinishBranch(job);
+                });
 }
 
 void ImagePipeline::StartSegmentation(const std::shared_ptr<Job>& job) const {
   const absl::Time start = absl::Now();
   const SegmentationBinding& binding = *segmentation_;
-  auto input = analysis::MakeImageTensor(*job->input.rgb, binding.model.config->input(0),
-                                         binding.fit);
-  if (!input.ok()) return Fail(job, input.status());
-  {
-    absl::MutexLock lock(&job->mutex);
-    job->timings.postprocess += absl::Now() - start;
-    job->models.push_back(RefOf(binding.model));
-  }
-  const analysis::InputTransform transform = input->transform;
-  std::vector<std::vector<Tensor>> items;
-  items.push_back({std::move(input->tensor)});
-  CallModel(binding.model, std::move(items), job->context, workers_,
-            [this, job, transform](absl::StatusOr<InferenceResult> result) {
-              if (!result.ok()) return Fail(job, result.status());
-              const absl::Time post_start = absl::Now();
-              auto mask = analysis::PersonMaskFromTensor(result->outputs.at(0).at(0), transform);
-              if (!mask.ok()) return Fail(job, mask.status());
-              {
-                absl::MutexLock lock(&job->mutex);
-                job->AddModelTimes(*result);
-                job->person_mask = *std::move(mask);
-                job->timings.postprocess += absl::Now() - post_start;
-              }
-              FinishBranch(job);
-            });
+  RunImageModel(job, binding.model, binding.fit, start,
+                [this, job](const InferenceResult& result,
+                            const analysis::InputTransform& transform, absl::Time post_start) {
+                  auto mask = analysis::PersonMaskFromTensor(result.outputs.at(0).at(0), transform);
+                  if (!mask.ok()) return Fail(job, mask.status());
+                  {
+                    absl::MutexLock lock(&job->mutex);
+                    job->person_mask = *std::move(mask);
+                    job->timings.postprocess += absl::Now() - post_start;
+                  }
+                  FinishBranch(job);
+                });
 }
 
 void ImagePipeline::FinishBranch(const std::shared_ptr<Job>& job) const {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "server/analysis/attire/attire_describer.h"
@@ -68,6 +69,16 @@ class ImagePipeline : public std::enable_shared_from_this<ImagePipeline> {
 
   ImagePipeline(const ModelRepository* repository, ThreadPool* workers);
 
+  // Decodes one image model's output (on a worker), adds its time since
+  // `post_start` to the job's post-processing, and ends with FinishBranch,
+  // Fail, or a further stage.
+  using ImageModelContinuation = absl::AnyInvocable<void(
+      const InferenceResult&, const analysis::InputTransform&, absl::Time post_start) &&>;
+  // The shared prologue of every image branch: make the model's input from
+  // the image, submit it, account the time, and continue with `decode` on a
+  // worker (or Fail the job).
+  void RunImageModel(const std::shared_ptr<Job>& job, const ModelHandle& model,
+                     analysis::FitMode fit, absl::Time start, ImageModelContinuation decode) const;
   void StartFaces(const std::shared_ptr<Job>& job) const;
   void StartObjects(const std::shared_ptr<Job>& job) const;
   void StartSegmentation(const std::shared_ptr<Job>& job) const;
