@@ -49,7 +49,8 @@ COPY --from=build /out/models /srv/affectserve/models
 RUN useradd --system --home /srv/affectserve affect
 USER affect
 WORKDIR /srv/affectserve
-ENV LD_LIBRARY_PATH=/opt/libtorch/lib
+ENV LD_LIBRARY_PATH=/opt/libtorch/lib \
+    OMP_WAIT_POLICY=PASSIVE
 EXPOSE 50051 9464
 # Health: grpc.health.v1 on 50051 (e.g. Kubernetes' grpc probe).
 ENTRYPOINT ["/usr/local/bin/affect-server", "--model_repository=/srv/affectserve/models/repository"]

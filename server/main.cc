@@ -19,6 +19,7 @@
 #include "server/common/abseil_setup.h"
 #include "server/common/build_info.h"
 #include "server/common/logging.h"
+#include "server/common/process_tuning.h"
 
 ABSL_FLAG(std::string, host, "0.0.0.0", "Address to listen on for gRPC.");
 ABSL_FLAG(int, port, 50051, "gRPC port (0 picks a free port).");
@@ -31,9 +32,10 @@ ABSL_FLAG(std::string, device, "auto",
           "Where models run: auto (CUDA when LibTorch has it and a GPU is present, else CPU), "
           "cpu, cuda or cuda:N.");
 ABSL_FLAG(bool, half, false, "Run models that allow it in float16 (CUDA only).");
-ABSL_FLAG(int, intra_op_threads, 0,
-          "LibTorch intra-op threads for one model execution (0 = LibTorch default, usually "
-          "the core count). See README 'Tuning batching'.");
+ABSL_FLAG(int, intra_op_threads, 1,
+          "LibTorch intra-op threads for one model execution (0 = LibTorch's default, the "
+          "core count). 1 measured best on small CPUs where several models and requests "
+          "run at once; see server/engine/README.md 'Tuning batching'.");
 ABSL_FLAG(int, worker_threads, 2, "Threads for decoding and pre/post-processing.");
 ABSL_FLAG(int, grpc_max_threads, 0, "Upper bound on gRPC's threads (0 = gRPC default).");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
@@ -128,6 +130,8 @@ void ConfigureUsage() {
 }
 
 int Main(int argc, char** argv) {
+  EnsurePassiveOpenMpWaitPolicy(argv);
+  TuneMallocForInference();
   DisableMutexDeadlockDetection();
   ConfigureUsage();
   absl::SetProgramUsageMessage(

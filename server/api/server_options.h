@@ -33,7 +33,7 @@ struct ServerOptions {
   DeviceSpec device;
   bool half_precision = false;
   // LibTorch intra-op threads (process-wide); 0 leaves LibTorch's default.
-  int intra_op_threads = 0;
+  int intra_op_threads = 1;
   // Threads for decoding, pre- and post-processing.
   int worker_threads = 2;
   // Upper bound on gRPC's own threads (0 = gRPC default).

@@ -21,8 +21,8 @@
 //
 // Only idle workers form batches: while every instance is busy, items keep
 // queueing, so batches grow with load up to max_batch_size on their own.
-// The workers share one queue, one mutex and one condition variable (the
-// model's scheduler); they wait with a timeout, never poll, and are signalled
+// The workers share the queues, one mutex and one condition variable (the
+// model's scheduler); they wait with a timeout, never poll, and are notified
 // outside the lock, only when a batch may have become ready.
 //
 // Before compute, items whose request is cancelled, past its deadline, or
