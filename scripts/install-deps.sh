@@ -18,6 +18,8 @@ packages=(
   python3 python3-torch python3-numpy python3-opencv openssl ca-certificates curl
   # Tests: TLS certificates, Prometheus exposition lint
   prometheus
+  # bench/perf_report.py's plots
+  python3-matplotlib
 )
 # Node.js fetches the model packages (npm pack) and runs the TF.js reference
 # for conversion checks. Keep a newer Node.js if one is already installed.

@@ -42,6 +42,12 @@ absl::StatusOr<std::vector<std::string>> MemberLabels(const v1::ModelConfig& mem
 
 absl::StatusOr<std::unique_ptr<ExpressionStage>> ExpressionStage::Create(
     const ModelRepository& repository, const ModelHandle& model) {
+  return CreateWithMembers(
+      model, [&repository](const std::string& name) { return repository.Get(name); });
+}
+
+absl::StatusOr<std::unique_ptr<ExpressionStage>> ExpressionStage::CreateWithMembers(
+    const ModelHandle& model, const MemberResolver& resolve_member) {
   std::unique_ptr<ExpressionStage> stage(new ExpressionStage());
   stage->model_ref_ = RefOf(model);
   auto add_member = [&](const ModelHandle& handle, const v1::EnsembleMember* mapping,
@@ -59,7 +65,7 @@ absl::StatusOr<std::unique_ptr<ExpressionStage>> ExpressionStage::Create(
   };
   if (model.config->platform() == kPlatformEnsemble) {
     for (const v1::EnsembleMember& member : model.config->ensemble().member()) {
-      AFFECT_ASSIGN_OR_RETURN(ModelHandle handle, repository.Get(member.model()));
+      AFFECT_ASSIGN_OR_RETURN(ModelHandle handle, resolve_member(member.model()));
       AFFECT_RETURN_IF_ERROR(add_member(handle, &member, member.weight()));
       *stage->model_ref_.add_members() = RefOf(handle);
     }

@@ -4,8 +4,10 @@
 #ifndef AFFECT_SERVER_PIPELINE_EXPRESSION_STAGE_H_
 #define AFFECT_SERVER_PIPELINE_EXPRESSION_STAGE_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
@@ -39,6 +41,15 @@ class ExpressionStage {
   // `model` is a READY facial-expression model or ensemble from `repository`.
   static absl::StatusOr<std::unique_ptr<ExpressionStage>> Create(const ModelRepository& repository,
                                                                  const ModelHandle& model);
+
+  // Finds an ensemble member by name (Create uses ModelRepository::Get).
+  using MemberResolver = std::function<absl::StatusOr<ModelHandle>(const std::string& name)>;
+  // Same as Create, with the members taken from `resolve_member`: the
+  // accuracy evaluation (client/eval) hands out members whose config carries
+  // another face_crop, to measure the ensemble under crop policies the
+  // repository does not configure. Called only during this call.
+  static absl::StatusOr<std::unique_ptr<ExpressionStage>> CreateWithMembers(
+      const ModelHandle& model, const MemberResolver& resolve_member);
 
   // Crops every face for every member (on the calling worker thread),
   // submits them, and calls `done` once on a worker thread.

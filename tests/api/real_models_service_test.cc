@@ -101,6 +101,45 @@ TEST_F(RealModelsServiceTest, AnalyzeReadsFacesAttireAndSceneOfADemoPhoto) {
   EXPECT_THAT(models, Contains("selfie"));
 }
 
+TEST_F(RealModelsServiceTest, ListModelsShowsTheExpressionEnsembleReadyWithItsMembers) {
+  v1::ListModelsRequest request;
+  request.set_name("expression");
+  v1::ListModelsResponse response;
+  grpc::ClientContext context;
+  const grpc::Status status = stub_->ListModels(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_THAT(response.models(), SizeIs(1)) << "models/repository/expression";
+  const v1::ModelInfo& ensemble = response.models(0);
+  EXPECT_EQ(ensemble.platform(), "ensemble") << ensemble.DebugString();
+  EXPECT_EQ(ensemble.task(), "facial_expression") << ensemble.DebugString();
+  EXPECT_EQ(ensemble.state(), v1::MODEL_STATE_READY) << ensemble.state_reason();
+  EXPECT_THAT(ensemble.members(), ::testing::ElementsAre("emotion", "face_expression"))
+      << "both expression models, in config order";
+}
+
+TEST_F(RealModelsServiceTest, AnalyzedFacesNameTheEnsembleAndItsMembersVersions) {
+  v1::AnalyzeRequest request;
+  request.add_analyses(v1::ANALYSIS_EMOTION);
+  request.mutable_image()->set_encoded(testing::ReadBinaryFile(testing::DemoPhotoPath(3)));
+  v1::AnalyzeResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  const grpc::Status status = stub_->Analyze(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_THAT(response.image().faces(), SizeIs(Ge(1))) << "sample3 shows three faces";
+  for (const v1::Face& face : response.image().faces()) {
+    const v1::ModelRef& model = face.expression().model();
+    EXPECT_EQ(model.name(), "expression") << "face " << face.index() << " read by the ensemble";
+    ASSERT_THAT(model.members(), SizeIs(2))
+        << "face " << face.index() << ": " << model.DebugString();
+    EXPECT_EQ(model.members(0).name(), "emotion") << model.DebugString();
+    EXPECT_EQ(model.members(1).name(), "face_expression") << model.DebugString();
+    for (const v1::ModelRef& member : model.members()) {
+      EXPECT_GE(member.version(), 1) << member.name() << " names its served version";
+    }
+  }
+}
+
 TEST_F(RealModelsServiceTest, AnalyzeVoiceOfAWavClip) {
   v1::AnalyzeRequest request;
   v1::RawAudio* raw = request.mutable_audio()->mutable_raw();
