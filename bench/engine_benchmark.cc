@@ -32,7 +32,6 @@
 // dozen batches long, and reports medians; default 250 ms x 9).
 // Run it with OMP_WAIT_POLICY=PASSIVE in the environment.
 // Quick run: --benchmark_filter='BM_Served/batch:8/' (about 12 s).
-#include <malloc.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +57,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/common/process_tuning.h"
 #include "benchmark/benchmark.h"
 #include "server/common/logging.h"
 #include "server/engine/batch_executor.h"
@@ -725,12 +725,8 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   affect::SetLogLevel(affect::LogLevel::kWarning);  // no per-batcher start/stop lines
-  if (affect::g_flags.tune_malloc != 0) {
-    // Keep freed activation buffers in the process instead of returning them
-    // to the kernel after every forward (see server/engine/README.md).
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  }
+  // Keep freed activation buffers in the process, as the server does.
+  if (affect::g_flags.tune_malloc != 0) affect::TuneMallocForInference();
   affect::SetTorchIntraOpThreads(affect::g_flags.intra_op_threads);
   affect::LoadModule();
   const affect::TorchRuntimeInfo info = affect::GetTorchRuntimeInfo();

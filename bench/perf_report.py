@@ -54,10 +54,12 @@ def parse_args():
                         help="affect-bench --duration per point (default: 20s; quick: 5s)")
     parser.add_argument("--fps", default="2", help="frames/s of each stream (default: 2)")
     parser.add_argument("--analyses", default="", help="affect-bench --analyses (default: all)")
-    parser.add_argument("--engine_model", default="",
-                        help="TorchScript model for affect-engine-bench, e.g. "
-                             "models/repository/emotion/1/model.pt with --engine_input_dims "
-                             "(default: the benchmark's generated conv net)")
+    parser.add_argument("--engine_model",
+                        default=os.path.join(ROOT, "models", "repository", "emotion", "1",
+                                             "model.pt"),
+                        help="TorchScript model for affect-engine-bench, with "
+                             "--engine_input_dims (default: the real emotion model; the "
+                             "benchmark's generated conv net when the file is absent)")
     parser.add_argument("--engine_input_dims", default="64,64,1")
     parser.add_argument("--skip_engine", action="store_true", help="do not run the engine bench")
     parser.add_argument("--render_only", action="store_true",
@@ -125,7 +127,11 @@ def run_engine_bench(engine, args, out_dir):
         command += ["--model=" + args.engine_model, "--input_dims=" + args.engine_input_dims]
     log("engine benchmark: " + " ".join(shlex.quote(c) for c in command))
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=240)
+        # libgomp reads OMP_WAIT_POLICY at load time; spinning waits distort
+        # every figure on a small machine (server/engine/README.md).
+        env = dict(os.environ)
+        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        result = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
         output = result.stdout + result.stderr
     except subprocess.TimeoutExpired as e:
         output = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
