@@ -196,6 +196,15 @@ TEST_F(AffectServerTest, MissingRepositoryIsARefusalToStart) {
               testing::StatusIs(absl::StatusCode::kNotFound, HasSubstr("--model_repository")));
 }
 
+TEST_F(AffectServerTest, ABusyPortIsARefusalToStart) {
+  StartServer();
+  ServerOptions options = TestOptions();
+  options.listen_address = absl::StrCat("127.0.0.1:", server_->port());
+  EXPECT_THAT(AffectServer::Start(options),
+              testing::StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot listen on")))
+      << "two servers must not share a port";
+}
+
 TEST_F(AffectServerTest, InconsistentOptionsAreInvalidArgument) {
   ServerOptions options = TestOptions();
   options.tls.client_ca_file = "/tmp/ca.pem";

@@ -94,19 +94,21 @@ std::vector<ColorCluster> KMeansLab(absl::Span<const Lab> samples, absl::Span<co
   std::vector<ColorCluster> clusters;
   for (size_t c = 0; c < centers.size(); ++c) {
     double r = 0.0, g = 0.0, b = 0.0;
-    int count = 0;
+    std::vector<int> members;
     for (size_t i = 0; i < samples.size(); ++i) {
       if (assignment[i] != static_cast<int>(c)) continue;
       r += rgb[i].r;
       g += rgb[i].g;
       b += rgb[i].b;
-      ++count;
+      members.push_back(static_cast<int>(i));
     }
-    if (count == 0) continue;
+    if (members.empty()) continue;
+    const int count = static_cast<int>(members.size());
     const auto mean = [count](double v) {
       return static_cast<uint8_t>(std::clamp(std::lround(v / count), 0L, 255L));
     };
-    clusters.push_back(ColorCluster{centers[c], Rgb{mean(r), mean(g), mean(b)}, count});
+    clusters.push_back(
+        ColorCluster{centers[c], Rgb{mean(r), mean(g), mean(b)}, count, std::move(members)});
   }
   return clusters;
 }
@@ -124,19 +126,34 @@ std::vector<NamedColorShare> DominantColors(absl::Span<const Rgb> pixels,
   }
   const std::vector<ColorCluster> clusters =
       KMeansLab(lab, rgb, options.clusters, options.max_iterations, options.seed);
-  // Merge clusters by palette name, keyed by palette index (its order breaks
+  std::vector<Lab> cluster_centers;
+  for (const ColorCluster& cluster : clusters) cluster_centers.push_back(cluster.center);
+  const std::vector<int> group_of = GroupShades(cluster_centers, options.shades);
+  const int groups =
+      group_of.empty() ? 0 : *std::max_element(group_of.begin(), group_of.end()) + 1;
+  // Merge groups by palette name, keyed by palette index (its order breaks
   // ties below).
   struct Merged {
     double r = 0.0, g = 0.0, b = 0.0;
     int count = 0;
   };
   std::map<int, Merged> merged;
-  for (const ColorCluster& cluster : clusters) {
-    Merged& m = merged[NearestPaletteColor(cluster.center)];
-    m.r += static_cast<double>(cluster.mean_rgb.r) * cluster.count;
-    m.g += static_cast<double>(cluster.mean_rgb.g) * cluster.count;
-    m.b += static_cast<double>(cluster.mean_rgb.b) * cluster.count;
-    m.count += cluster.count;
+  for (int group = 0; group < groups; ++group) {
+    std::vector<Lab> members;
+    Merged sum;
+    for (size_t c = 0; c < clusters.size(); ++c) {
+      if (group_of[c] != group) continue;
+      for (int i : clusters[c].members) members.push_back(lab[static_cast<size_t>(i)]);
+      sum.r += static_cast<double>(clusters[c].mean_rgb.r) * clusters[c].count;
+      sum.g += static_cast<double>(clusters[c].mean_rgb.g) * clusters[c].count;
+      sum.b += static_cast<double>(clusters[c].mean_rgb.b) * clusters[c].count;
+      sum.count += clusters[c].count;
+    }
+    Merged& m = merged[NearestPaletteColor(NamingColor(members, options.shades))];
+    m.r += sum.r;
+    m.g += sum.g;
+    m.b += sum.b;
+    m.count += sum.count;
   }
   std::vector<NamedColorShare> out;
   const double total = static_cast<double>(lab.size());

@@ -1,5 +1,7 @@
-// Dominant colours of a set of pixels: k-means in CIELAB, clusters named
-// from the garment palette, clusters with the same name merged.
+// Dominant colours of a set of pixels: k-means in CIELAB, clusters of one
+// fabric in light and shadow grouped (shade_grouping.h), each group named
+// from the garment palette by its lit colour, groups with the same name
+// merged.
 //
 // Why cluster before naming: naming pixel by pixel splits one shaded navy
 // shirt into navy, black and blue; a cluster's mean is named once. Why a
@@ -7,7 +9,10 @@
 // absorbs shadows and stray skin or background; merging by name then removes
 // the duplicates this causes. (No elbow rule: on small regions the cost
 // curve over k = 1..5 is flat, so its choice would turn on noise; merging by
-// name reaches the same "how many colours" answer deterministically.)
+// name reaches the same "how many colours" answer deterministically.) Why
+// group shades before naming: a strongly shaded red top clusters into a
+// lit red and a shadowed part whose mean is, by any palette, maroon; named
+// apart, the top reads "maroon" as often as "red".
 //
 // Deterministic: k-means++ seeding (Arthur & Vassilvitskii, 2007) driven by
 // std::mt19937 with a fixed seed, using the generator's raw 32-bit output
@@ -23,6 +28,7 @@
 
 #include "absl/types/span.h"
 #include "server/analysis/attire/color_space.h"
+#include "server/analysis/attire/shade_grouping.h"
 
 namespace affect::analysis {
 
@@ -36,12 +42,14 @@ struct ColorClusteringOptions {
   // Named colours with a smaller share are dropped.
   float min_share = 0.08f;
   uint32_t seed = 20240601;
+  ShadeGroupingOptions shades;
 };
 
 struct ColorCluster {
   Lab center;
   Rgb mean_rgb;  // mean sRGB of the member pixels
   int count = 0;
+  std::vector<int> members;  // indices of the member samples, ascending
 };
 
 // Lloyd's k-means under CIE76 from k-means++ seeds. Returns the non-empty

@@ -23,7 +23,7 @@ const cv::Scalar kBlue(30, 75, 205);
 const cv::Scalar kGrey(128, 128, 128);
 
 // A face box of 60 px at (170, 50): chin at 110, centre x 200. Upper region
-// x 140..260, y 125..260; lower region x 152..248, y 260..440.
+// x 152..248, y 155..260; lower region x 152..248, y 260..440.
 const Box kFace{170, 50, 60, 60};
 
 google::protobuf::RepeatedPtrField<v1::Face> Faces(std::initializer_list<Box> boxes) {
@@ -64,9 +64,9 @@ const v1::GarmentRegion* Part(const v1::PersonAttire& attire, v1::GarmentPart pa
 
 TEST(GarmentRegionsTest, FollowTheDocumentedRatios) {
   const GarmentBoxes boxes = GarmentRegionsFor(kFace);
-  EXPECT_FLOAT_EQ(boxes.upper.y, 125.0f) << "chin + 0.25 s";
+  EXPECT_FLOAT_EQ(boxes.upper.y, 155.0f) << "chin + 0.75 s";
   EXPECT_FLOAT_EQ(boxes.upper.bottom(), 260.0f) << "chin + 2.5 s";
-  EXPECT_FLOAT_EQ(boxes.upper.width, 120.0f) << "2 s wide";
+  EXPECT_FLOAT_EQ(boxes.upper.width, 96.0f) << "1.6 s wide";
   EXPECT_FLOAT_EQ(boxes.upper.center_x(), 200.0f) << "under the face";
   EXPECT_FLOAT_EQ(boxes.lower.bottom(), 440.0f) << "chin + 5.5 s";
   EXPECT_FLOAT_EQ(boxes.lower.width, 96.0f) << "1.6 s wide";
@@ -134,7 +134,7 @@ TEST(AttireDescriberTest, MaskExcludesTheBackground) {
   ASSERT_NE(upper, nullptr) << "upper body reported";
   ASSERT_EQ(upper->colors_size(), 1) << "only the masked torso";
   EXPECT_EQ(upper->colors(0).name(), "red") << "no blue background";
-  EXPECT_NEAR(upper->visible_share(), 40.0f / 120.0f, 0.01f) << "a third of the region";
+  EXPECT_NEAR(upper->visible_share(), 40.0f / 96.0f, 0.01f) << "40 of the region's 96 columns";
 
   absl::StatusOr<std::vector<v1::PersonAttire>> unmasked =
       Describer().Describe(image, Faces({kFace}), FullMask(image), nullptr, {});
@@ -152,6 +152,22 @@ TEST(AttireDescriberTest, SkinOfTheWearerIsLeftOut) {
   const v1::GarmentRegion* upper = Part((*people)[0], v1::GARMENT_PART_UPPER_BODY);
   ASSERT_NE(upper, nullptr) << "upper body reported";
   ASSERT_EQ(upper->colors_size(), 1) << "the arm is not a garment colour";
+  EXPECT_EQ(upper->colors(0).name(), "red") << "shirt only";
+}
+
+TEST(AttireDescriberTest, LongHairOverTheShouldersIsNotTheTop) {
+  cv::Mat image = Person(kRed);
+  const cv::Scalar hair(25, 20, 20);
+  // Two strands from the chin (y 110) down over the shoulders to y 150,
+  // beside the neck, where long hair usually falls.
+  cv::rectangle(image, cv::Rect(140, 110, 40, 40), hair, cv::FILLED);
+  cv::rectangle(image, cv::Rect(220, 110, 40, 40), hair, cv::FILLED);
+  absl::StatusOr<std::vector<v1::PersonAttire>> people =
+      Describer().Describe(image, Faces({kFace}), FullMask(image), nullptr, {});
+  ASSERT_THAT(people, IsOk()) << "valid inputs";
+  const v1::GarmentRegion* upper = Part((*people)[0], v1::GARMENT_PART_UPPER_BODY);
+  ASSERT_NE(upper, nullptr) << "upper body reported";
+  ASSERT_EQ(upper->colors_size(), 1) << "the region starts below the shoulder line";
   EXPECT_EQ(upper->colors(0).name(), "red") << "shirt only";
 }
 

@@ -113,6 +113,38 @@ TEST(DominantColorsTest, ShadesOfOneColourMergeUnderOneName) {
   EXPECT_FLOAT_EQ(colors[0].share, 1.0f) << "all pixels";
 }
 
+// A red top in strong light: its lit side (170,60,35) is red, its shadowed
+// side (100,17,7) is, by any palette, maroon.
+TEST(DominantColorsTest, ShadedRedTopIsRed) {
+  const std::vector<Rgb> top = Pixels({{Rgb{100, 17, 7}, 600}, {Rgb{170, 60, 35}, 400}});
+  const std::vector<NamedColorShare> colors = DominantColors(top, ColorClusteringOptions{});
+  ASSERT_THAT(colors, SizeIs(1)) << "light and shadow of one fabric";
+  EXPECT_EQ(colors[0].name, "red") << "named by its lit side";
+  EXPECT_FLOAT_EQ(colors[0].share, 1.0f) << "all pixels";
+
+  ColorClusteringOptions ungrouped;
+  ungrouped.shades.enabled = false;
+  const std::vector<NamedColorShare> apart = DominantColors(top, ungrouped);
+  ASSERT_THAT(apart, SizeIs(2)) << "without shade grouping";
+  EXPECT_EQ(apart[0].name, "maroon") << "the larger shadowed side wins";
+}
+
+TEST(DominantColorsTest, BlackWithGreyHighlightsStaysBlack) {
+  const std::vector<NamedColorShare> colors = DominantColors(
+      Pixels({{Rgb{20, 20, 22}, 700}, {Rgb{70, 70, 72}, 300}}), ColorClusteringOptions{});
+  ASSERT_THAT(colors, SizeIs(2)) << "achromatic clusters are never grouped";
+  EXPECT_EQ(colors[0].name, "black") << "largest first";
+  EXPECT_EQ(colors[1].name, "dark grey") << "the highlights keep their own name";
+}
+
+TEST(DominantColorsTest, RedTopAndSkinStayApart) {
+  const std::vector<NamedColorShare> colors = DominantColors(
+      Pixels({{Rgb{166, 45, 27}, 600}, {Rgb{200, 150, 130}, 400}}), ColorClusteringOptions{});
+  ASSERT_THAT(colors, SizeIs(2)) << "skin is not the top's lit side";
+  EXPECT_EQ(colors[0].name, "red") << "the top";
+  EXPECT_NEAR(colors[0].share, 0.6f, 1e-6f) << "its pixels only";
+}
+
 TEST(DominantColorsTest, IsDeterministic) {
   std::vector<Rgb> pixels;
   for (int i = 0; i < 3000; ++i) {
