@@ -127,11 +127,8 @@ def run_engine_bench(engine, args, out_dir):
         command += ["--model=" + args.engine_model, "--input_dims=" + args.engine_input_dims]
     log("engine benchmark: " + " ".join(shlex.quote(c) for c in command))
     try:
-        # libgomp reads OMP_WAIT_POLICY at load time; spinning waits distort
-        # every figure on a small machine (server/engine/README.md).
-        env = dict(os.environ)
-        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        result = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=240,
+                                env=os.environ)
         output = result.stdout + result.stderr
     except subprocess.TimeoutExpired as e:
         output = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
@@ -364,6 +361,10 @@ def markdown(report, plotted):
 
 def main():
     args = parse_args()
+    # libgomp reads OMP_WAIT_POLICY when it loads; spinning waits distort every
+    # figure on a small machine (server/engine/README.md). The server sets it
+    # itself when unset, the engine benchmark does not: set it for both.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if args.render_only:
         with open(os.path.join(args.out, "results.json")) as f:
             report = json.load(f)

@@ -77,6 +77,11 @@ void AnalyzeCall::Run() {
       "options");
   if (!plan.ok()) return Complete(plan.status());
 
+  if (plan->any_image()) {
+    const absl::Status capacity = pipelines_.image->CheckCapacity(plan->emotion, plan->attire,
+                                                                  plan->scene);
+    if (!capacity.ok()) return Complete(capacity);
+  }
   std::shared_ptr<const cv::Mat> rgb;
   if (plan->any_image()) {
     auto decoded = DecodeImage(request_->image(), {options_.max_image_pixels});

@@ -512,6 +512,12 @@ void StreamSession::ProcessFrame(WaitingFrame waiting, int64_t index) {
     absl::MutexLock lock(&mutex_);
     plan = plan_;
   }
+  // Shed before decoding when the models are saturated (see CheckCapacity).
+  if (absl::Status capacity = pipelines_.image->CheckCapacity(plan.emotion, plan.attire, plan.scene);
+      !capacity.ok()) {
+    *result.mutable_error() = ToDetail(capacity);
+    return FrameDone(index, std::move(outcome));
+  }
   auto rgb = DecodeImage(waiting.frame.image(), {options_.max_image_pixels});
   if (!rgb.ok()) {
     *result.mutable_error() = ToDetail(rgb.status());

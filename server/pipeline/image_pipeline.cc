@@ -138,6 +138,24 @@ absl::Status ImagePipeline::Availability(v1::Analysis analysis) const {
   }
 }
 
+absl::Status ImagePipeline::CheckCapacity(bool emotion, bool attire, bool scene) const {
+  std::vector<const ModelHandle*> needed;
+  if ((emotion || attire) && faces_.ok()) needed.push_back(&faces_->model);
+  if ((scene || attire) && scene_.ok()) needed.push_back(&scene_->model);
+  if (attire && segmentation_.ok()) needed.push_back(&segmentation_->model);
+  for (const ModelHandle* model : needed) {
+    if (model->batcher == nullptr) continue;
+    const int depth = model->batcher->queue_depth();
+    const int limit = model->batcher->options().max_queue_size;
+    if (depth >= limit) {
+      return absl::ResourceExhaustedError(absl::StrCat("model '", model->name, "' queue full (",
+                                                       depth, " items queued, limit ", limit,
+                                                       "): retry later"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 v1::AnalysisOptions ImagePipeline::DefaultOptions() const {
   v1::AnalysisOptions options;
   if (faces_.ok()) {

@@ -45,6 +45,13 @@ class ImagePipeline : public std::enable_shared_from_this<ImagePipeline> {
   // model queue is full, DEADLINE_EXCEEDED / CANCELLED from the engine.
   void Analyze(ImageJob job, ImageJobCallback done) const;
 
+  // RESOURCE_EXHAUSTED when a first-stage model the job needs has a full
+  // queue right now. Callers check before decoding, so that load shedding
+  // costs no decode (a 1920-pixel JPEG takes ~0.1 s of CPU): without it a
+  // flood of refused requests burnt the CPU the accepted ones needed. The
+  // batchers still enforce the bound exactly; this is the cheap early exit.
+  absl::Status CheckCapacity(bool emotion, bool attire, bool scene) const;
+
   // OK, or why `analysis` cannot run here (UNAVAILABLE with the reason).
   absl::Status Availability(v1::Analysis analysis) const;
 
