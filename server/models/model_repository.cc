@@ -173,7 +173,9 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(
       add_failed(config.status());
       continue;
     }
-    std::vector<int64_t> versions = {0};
+    // An ensemble has no version folders of its own: it is version 1 of its
+    // config; its members' versions are reported with each result.
+    std::vector<int64_t> versions = {1};
     if (config->platform() != kPlatformEnsemble) {
       auto selected = SelectModelVersions(folder.string(), config->version_policy());
       if (!selected.ok()) {
