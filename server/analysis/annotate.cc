@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/analysis/face/expression_labels.h"
 #include "opencv2/imgproc.hpp"
 #include "server/analysis/image_input.h"
 
@@ -85,27 +86,6 @@ const char* ShortName(v1::Expression expression) {
   }
 }
 
-const char* LongName(v1::Expression expression) {
-  switch (expression) {
-    case v1::EXPRESSION_ANGRY:
-      return "angry";
-    case v1::EXPRESSION_DISGUST:
-      return "disgust";
-    case v1::EXPRESSION_FEAR:
-      return "fear";
-    case v1::EXPRESSION_HAPPY:
-      return "happy";
-    case v1::EXPRESSION_SAD:
-      return "sad";
-    case v1::EXPRESSION_SURPRISE:
-      return "surprise";
-    case v1::EXPRESSION_NEUTRAL:
-      return "neutral";
-    default:
-      return "";
-  }
-}
-
 // A stable, distinct colour per object class (hue spread by the golden
 // ratio), in RGB.
 cv::Scalar ClassColor(int class_id) {
@@ -171,7 +151,7 @@ void DrawFaceLabel(const Painter& p, const v1::Face& face) {
   std::string text = face.track_id() != 0 ? absl::StrCat("#", face.track_id())
                                           : absl::StrCat("face ", face.index());
   if (HasExpression(face)) {
-    absl::StrAppend(&text, " ", LongName(face.expression().dominant()),
+    absl::StrAppend(&text, " ", ExpressionName(face.expression().dominant()),
                     absl::StrFormat(" %.2f", face.expression().dominant_score()));
   }
   int baseline = 0;

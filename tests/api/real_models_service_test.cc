@@ -10,6 +10,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "server/api/affect_server.h"
+#include "tests/api/real_model_server_test_base.h"
 #include "tests/testing/real_models.h"
 
 namespace affect {
@@ -19,35 +20,7 @@ using ::testing::Contains;
 using ::testing::Ge;
 using ::testing::SizeIs;
 
-class RealModelsServiceTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!testing::MissingRealModels().empty()) return;
-    ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
-    options.metrics_port = -1;
-    options.model_repository = testing::RealModelRepository();
-    options.device = DeviceSpec::Cpu();
-    options.load_models_in_background = false;
-    auto server = AffectServer::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = server->release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    AFFECT_REQUIRE_REAL_MODELS();
-    ASSERT_NE(server_, nullptr);
-    stub_ = v1::AffectService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
-  }
-
-  static AffectServer* server_;
-  std::unique_ptr<v1::AffectService::Stub> stub_;
-};
-AffectServer* RealModelsServiceTest::server_ = nullptr;
+class RealModelsServiceTest : public testing::RealModelServerTest {};
 
 // 16 kHz mono s16le: a 180 Hz harmonic tone with 4 Hz syllable-like bursts.
 std::string SpeechLikePcm(double seconds) {

@@ -26,6 +26,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "server/api/affect_server.h"
+#include "tests/api/real_model_server_test_base.h"
 #include "tests/testing/real_models.h"
 
 namespace affect {
@@ -245,31 +246,8 @@ std::string Describe(const v1::GarmentRegion& garment) {
   return colors.empty() ? "no colours" : absl::StrJoin(colors, ", ");
 }
 
-class RealPhotoAcceptanceTest : public ::testing::Test {
+class RealPhotoAcceptanceTest : public testing::RealModelServerTest {
  protected:
-  static void SetUpTestSuite() {
-    if (!testing::MissingRealModels().empty()) return;
-    ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
-    options.metrics_port = -1;
-    options.model_repository = testing::RealModelRepository();
-    options.device = DeviceSpec::Cpu();
-    options.load_models_in_background = false;
-    auto server = AffectServer::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = server->release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    AFFECT_REQUIRE_REAL_MODELS();
-    ASSERT_NE(server_, nullptr) << "the server started in SetUpTestSuite";
-    stub_ = v1::AffectService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
-  }
-
   // Every analysis the server has, on one image.
   v1::ImageAnalysis Analyze(v1::Image image) {
     v1::AnalyzeRequest request;
@@ -297,9 +275,6 @@ class RealPhotoAcceptanceTest : public ::testing::Test {
     ExpectObjects(photo, analysis);
     ExpectLightAndPlace(photo, analysis);
   }
-
-  static AffectServer* server_;
-  std::unique_ptr<v1::AffectService::Stub> stub_;
 
  private:
   // The faces found are exactly the plainly visible ones: as many, and each
@@ -385,7 +360,6 @@ class RealPhotoAcceptanceTest : public ::testing::Test {
     }
   }
 };
-AffectServer* RealPhotoAcceptanceTest::server_ = nullptr;
 
 TEST_F(RealPhotoAcceptanceTest, Sample1ThreeCostumedWomenInADimRoom) {
   ExpectWhatAPersonSees(kSample1);

@@ -22,6 +22,7 @@
 #include "server/api/affect_server.h"
 #include "tests/testing/http_get.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/test_certificates.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/tiny_model_repository.h"
 
@@ -535,25 +536,7 @@ TEST_F(ServiceBehaviourTest, MetricsEndpointExposesTheFamilies) {
 
 class TlsTest : public ServiceBehaviourTest {
  protected:
-  // A CA, a server certificate for 127.0.0.1/localhost and a client
-  // certificate, made with the openssl command.
-  void MakeCertificates() {
-    const std::string dir = repository_.path();
-    const std::string script = absl::StrCat(
-        "cd ", dir, " && ",
-        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
-        "-subj /CN=affect-test-ca >/dev/null 2>&1 && "
-        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext && "
-        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
-        "-subj /CN=localhost >/dev/null 2>&1 && "
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-        "-out server.pem -days 2 -extfile san.ext >/dev/null 2>&1 && "
-        "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
-        "-subj /CN=client >/dev/null 2>&1 && "
-        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-        "-out client.pem -days 2 >/dev/null 2>&1");
-    ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
-  }
+  void MakeCertificates() { ASSERT_TRUE(testing::MakeTestCertificates(repository_.path())); }
   std::shared_ptr<grpc::Channel> SecureChannel(bool with_client_certificate) {
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = testing::ReadFileOrEmpty(repository_.Join("ca.pem"));

@@ -17,6 +17,7 @@
 #include "server/api/affect_server.h"
 #include "tests/client/fake_affect_service.h"
 #include "tests/media/audio_wav_builder.h"
+#include "tests/testing/test_certificates.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/tiny_model_repository.h"
 
@@ -359,27 +360,8 @@ TEST_F(RealServerTest, TokenProtectedServerNeedsTheToken) {
   EXPECT_EQ(Client({"health", ServerFlag()}).code, kExitOk) << "health stays open for probes";
 }
 
-// A CA, a server certificate for 127.0.0.1 and localhost, and a client
-// certificate, made with the openssl command in `dir`.
-void MakeCertificates(const std::string& dir) {
-  const std::string script =
-      absl::StrCat("cd ", dir, " && ",
-                   "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
-                   "-subj /CN=affect-test-ca >/dev/null 2>&1 && "
-                   "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext && "
-                   "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
-                   "-subj /CN=localhost >/dev/null 2>&1 && "
-                   "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-                   "-out server.pem -days 2 -extfile san.ext >/dev/null 2>&1 && "
-                   "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
-                   "-subj /CN=client >/dev/null 2>&1 && "
-                   "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-                   "-out client.pem -days 2 >/dev/null 2>&1");
-  ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
-}
-
 TEST_F(RealServerTest, MutualTlsWithTheClientsFlags) {
-  ASSERT_NO_FATAL_FAILURE(MakeCertificates(dir_.path()));
+  ASSERT_TRUE(testing::MakeTestCertificates(dir_.path()));
   ASSERT_TRUE(testing::WriteTinyExpressionModel(repository_.path(), "tiny_expression").ok());
   ServerOptions options;
   options.listen_address = "127.0.0.1:0";
