@@ -10,6 +10,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "tests/testing/loopback_server_options.h"
 #include "tests/testing/reflection_client.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -28,12 +29,7 @@ using ::testing::IsEmpty;
 class AffectServerTest : public ::testing::Test {
  protected:
   ServerOptions TestOptions() const {
-    ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
-    options.metrics_port = -1;
-    options.model_repository = repository_.path();
-    options.device = DeviceSpec::Cpu();
-    options.load_models_in_background = false;
+    ServerOptions options = testing::LoopbackServerOptions(repository_.path());
     options.drain_timeout = absl::Seconds(2);
     return options;
   }

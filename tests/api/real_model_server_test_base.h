@@ -11,6 +11,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "server/api/affect_server.h"
+#include "tests/testing/loopback_server_options.h"
 #include "tests/testing/real_models.h"
 
 namespace affect::testing {
@@ -19,12 +20,7 @@ class RealModelServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!MissingRealModels().empty()) return;
-    ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
-    options.metrics_port = -1;
-    options.model_repository = RealModelRepository();
-    options.device = DeviceSpec::Cpu();
-    options.load_models_in_background = false;
+    ServerOptions options = LoopbackServerOptions(RealModelRepository());
     auto server = AffectServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = server->release();

@@ -21,9 +21,10 @@
 #include "gtest/gtest.h"
 #include "server/api/affect_server.h"
 #include "tests/testing/http_get.h"
+#include "tests/testing/loopback_server_options.h"
 #include "tests/testing/subprocess.h"
-#include "tests/testing/test_certificates.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_certificates.h"
 #include "tests/testing/tiny_model_repository.h"
 
 namespace affect {
@@ -60,12 +61,7 @@ class ServiceBehaviourTest : public ::testing::Test {
     ASSERT_TRUE(testing::WriteTinyExpressionModel(repository_.path(), "expression").ok());
   }
   ServerOptions Options() const {
-    ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
-    options.metrics_port = -1;
-    options.model_repository = repository_.path();
-    options.device = DeviceSpec::Cpu();
-    options.load_models_in_background = false;
+    ServerOptions options = testing::LoopbackServerOptions(repository_.path());
     options.drain_timeout = absl::Seconds(5);
     return options;
   }

@@ -1,11 +1,13 @@
 // affect-client's command line without a server: help, usage errors (exit
 // 2 with a one-line message), input checks before anything is sent.
-#include <sstream>
+
+#include <utility>
 
 #include "client/cli/command.h"
 #include "client/cli/rpc_error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/client/client_runner.h"
 #include "tests/testing/temp_dir.h"
 
 namespace affect::client {
@@ -14,24 +16,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-struct RunOutput {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-RunOutput Client(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  CommandEnv env;
-  env.out = &out;
-  env.err = &err;
-  args.insert(args.begin(), "affect-client");
-  RunOutput run;
-  run.code = RunClient(args, env);
-  run.out = out.str();
-  run.err = err.str();
-  return run;
-}
+RunOutput Client(std::vector<std::string> args) { return RunAffectClient(std::move(args)); }
 
 // A server address nothing listens on: usage errors must be found before
 // any call, so they never reach it.

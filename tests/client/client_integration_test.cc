@@ -1,7 +1,8 @@
 // affect-client end to end, in-process: analyze and stream against a fake
 // service with canned answers; models, info and health against the real
 // server on a tiny generated model repository.
-#include <sstream>
+
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -15,10 +16,12 @@
 #include "opencv2/imgproc.hpp"
 #include "opencv2/videoio.hpp"
 #include "server/api/affect_server.h"
+#include "tests/client/client_runner.h"
 #include "tests/client/fake_affect_service.h"
 #include "tests/media/audio_wav_builder.h"
-#include "tests/testing/test_certificates.h"
+#include "tests/testing/loopback_server_options.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_certificates.h"
 #include "tests/testing/tiny_model_repository.h"
 
 namespace affect::client {
@@ -28,24 +31,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
 
-struct RunOutput {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-RunOutput Client(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  CommandEnv env;
-  env.out = &out;
-  env.err = &err;
-  args.insert(args.begin(), "affect-client");
-  RunOutput run;
-  run.code = RunClient(args, env);
-  run.out = out.str();
-  run.err = err.str();
-  return run;
-}
+RunOutput Client(std::vector<std::string> args) { return RunAffectClient(std::move(args)); }
 
 std::vector<std::string> Lines(const std::string& text) {
   return absl::StrSplit(text, '\n', absl::SkipEmpty());
@@ -281,12 +267,7 @@ class RealServerTest : public ::testing::Test {
  protected:
   void StartServer(const std::string& token_file = "") {
     ASSERT_TRUE(testing::WriteTinyExpressionModel(repository_.path(), "tiny_expression").ok());
-    ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
-    options.metrics_port = -1;
-    options.model_repository = repository_.path();
-    options.device = DeviceSpec::Cpu();
-    options.load_models_in_background = false;
+    ServerOptions options = testing::LoopbackServerOptions(repository_.path());
     options.drain_timeout = absl::Seconds(2);
     options.auth_token_file = token_file;
     auto server = AffectServer::Start(options);
@@ -363,12 +344,7 @@ TEST_F(RealServerTest, TokenProtectedServerNeedsTheToken) {
 TEST_F(RealServerTest, MutualTlsWithTheClientsFlags) {
   ASSERT_TRUE(testing::MakeTestCertificates(dir_.path()));
   ASSERT_TRUE(testing::WriteTinyExpressionModel(repository_.path(), "tiny_expression").ok());
-  ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  options.metrics_port = -1;
-  options.model_repository = repository_.path();
-  options.device = DeviceSpec::Cpu();
-  options.load_models_in_background = false;
+  ServerOptions options = testing::LoopbackServerOptions(repository_.path());
   options.drain_timeout = absl::Seconds(2);
   options.tls.cert_file = dir_.Join("server.pem");
   options.tls.key_file = dir_.Join("server.key");

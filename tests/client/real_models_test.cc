@@ -3,7 +3,7 @@
 // Skipped when models/repository or the sample photos are absent (run
 // models/fetch and the conversion first).
 #include <filesystem>
-#include <sstream>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/command.h"
@@ -14,6 +14,8 @@
 #include "opencv2/imgproc.hpp"
 #include "opencv2/videoio.hpp"
 #include "server/api/affect_server.h"
+#include "tests/client/client_runner.h"
+#include "tests/testing/loopback_server_options.h"
 #include "tests/testing/temp_dir.h"
 
 namespace affect::client {
@@ -35,23 +37,12 @@ bool ModelsPresent() {
          std::filesystem::exists(kImages + "/sample2.jpg");
 }
 
-struct RunOutput {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
 // One server for the suite: loading the real models takes a while.
 class RealModelsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!ModelsPresent()) return;
-    ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
-    options.metrics_port = -1;
-    options.model_repository = kRepository;
-    options.device = DeviceSpec::Cpu();
-    options.load_models_in_background = false;
+    ServerOptions options = testing::LoopbackServerOptions(kRepository);
     auto server = AffectServer::Start(options);
     if (server.ok()) server_ = server->release();
   }
@@ -66,17 +57,8 @@ class RealModelsTest : public ::testing::Test {
 
   // affect-client <args> --server=<this suite's server>.
   RunOutput Client(std::vector<std::string> args) {
-    args.insert(args.begin(), "affect-client");
     args.push_back(absl::StrCat("--server=127.0.0.1:", server_->port()));
-    std::ostringstream out, err;
-    CommandEnv env;
-    env.out = &out;
-    env.err = &err;
-    RunOutput run;
-    run.code = RunClient(args, env);
-    run.out = out.str();
-    run.err = err.str();
-    return run;
+    return RunAffectClient(std::move(args));
   }
 
   static AffectServer* server_;

@@ -20,28 +20,14 @@ using ::affect::testing::FakeExecutor;
 using ::affect::testing::IsOk;
 using ::affect::testing::ItemDims;
 using ::affect::testing::ItemInput;
+using ::affect::testing::MakeBatcher;
 using ::affect::testing::MakeRequest;
 using ::affect::testing::StatusIs;
+using ::affect::testing::ToyOptions;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsSupersetOf;
-
-DynamicBatcherOptions ToyOptions(int max_batch_size, Clock* clock = nullptr) {
-  DynamicBatcherOptions options;
-  options.model_name = "toy";
-  options.input_dims = {ItemDims()};
-  options.max_batch_size = max_batch_size;
-  options.clock = clock;
-  return options;
-}
-
-std::unique_ptr<DynamicBatcher> MakeBatcher(DynamicBatcherOptions options,
-                                            std::shared_ptr<BatchExecutor> executor) {
-  auto batcher = DynamicBatcher::Create(std::move(options), std::move(executor));
-  EXPECT_TRUE(batcher.ok()) << batcher.status();
-  return batcher.ok() ? std::move(*batcher) : nullptr;
-}
 
 // A refused request stays with the caller and its callback is not called.
 void ExpectKeptByCaller(const std::unique_ptr<InferenceRequest>& request,

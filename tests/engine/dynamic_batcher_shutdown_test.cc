@@ -21,26 +21,12 @@ using ::affect::testing::Completion;
 using ::affect::testing::FakeExecutor;
 using ::affect::testing::IsOk;
 using ::affect::testing::ItemDims;
+using ::affect::testing::MakeBatcher;
 using ::affect::testing::MakeRequest;
 using ::affect::testing::StatusIs;
+using ::affect::testing::ToyOptions;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
-
-DynamicBatcherOptions ToyOptions(int max_batch_size, Clock* clock = nullptr) {
-  DynamicBatcherOptions options;
-  options.model_name = "toy";
-  options.input_dims = {ItemDims()};
-  options.max_batch_size = max_batch_size;
-  options.clock = clock;
-  return options;
-}
-
-std::unique_ptr<DynamicBatcher> MakeBatcher(DynamicBatcherOptions options,
-                                            std::shared_ptr<BatchExecutor> executor) {
-  auto batcher = DynamicBatcher::Create(std::move(options), std::move(executor));
-  EXPECT_TRUE(batcher.ok()) << batcher.status();
-  return batcher.ok() ? std::move(*batcher) : nullptr;
-}
 
 std::unique_ptr<Completion> SubmitOne(DynamicBatcher& batcher, float id) {
   auto completion = std::make_unique<Completion>();

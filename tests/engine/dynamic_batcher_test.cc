@@ -24,27 +24,14 @@ using ::affect::testing::CountingObserver;
 using ::affect::testing::FakeExecutor;
 using ::affect::testing::IsOk;
 using ::affect::testing::ItemDims;
+using ::affect::testing::MakeBatcher;
 using ::affect::testing::MakeRequest;
 using ::affect::testing::StatusIs;
+using ::affect::testing::ToyOptions;
 using ::testing::Each;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Le;
-
-DynamicBatcherOptions ToyOptions(int max_batch_size) {
-  DynamicBatcherOptions options;
-  options.model_name = "toy";
-  options.input_dims = {ItemDims()};
-  options.max_batch_size = max_batch_size;
-  return options;
-}
-
-std::unique_ptr<DynamicBatcher> MakeBatcher(DynamicBatcherOptions options,
-                                            std::shared_ptr<BatchExecutor> executor) {
-  auto batcher = DynamicBatcher::Create(std::move(options), std::move(executor));
-  EXPECT_TRUE(batcher.ok()) << batcher.status();
-  return batcher.ok() ? std::move(*batcher) : nullptr;
-}
 
 // Submits one single-item request per id, each answered to its own
 // Completion.

@@ -1,6 +1,7 @@
 // Fakes and helpers for the engine tests: a scriptable BatchExecutor that
 // records the batches it sees and can be held at a gate, a completion
-// recorder for `done` callbacks, and an observer that counts hooks.
+// recorder for `done` callbacks, an observer that counts hooks, and the
+// options and factory of the toy batcher that the batcher tests share.
 //
 // They synchronise with std primitives, not absl::Mutex, so that
 // ThreadSanitizer can check them (see server/common/clock.h).
@@ -20,7 +21,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "gtest/gtest.h"
+#include "server/common/clock.h"
 #include "server/engine/batch_executor.h"
+#include "server/engine/dynamic_batcher.h"
 #include "server/engine/engine_observer.h"
 #include "server/engine/inference_request.h"
 #include "server/tensor/tensor.h"
@@ -194,6 +198,26 @@ inline std::unique_ptr<InferenceRequest> MakeRequest(
   request->traffic_class = traffic_class;
   request->done = completion->Callback();
   return request;
+}
+
+// Options of the toy model whose items are ItemInput(id); `clock` null means
+// the real clock.
+inline DynamicBatcherOptions ToyOptions(int max_batch_size, Clock* clock = nullptr) {
+  DynamicBatcherOptions options;
+  options.model_name = "toy";
+  options.input_dims = {ItemDims()};
+  options.max_batch_size = max_batch_size;
+  options.clock = clock;
+  return options;
+}
+
+// A batcher that the test expects to be created (a failure is reported and
+// gives null).
+inline std::unique_ptr<DynamicBatcher> MakeBatcher(DynamicBatcherOptions options,
+                                                   std::shared_ptr<BatchExecutor> executor) {
+  auto batcher = DynamicBatcher::Create(std::move(options), std::move(executor));
+  EXPECT_TRUE(batcher.ok()) << batcher.status();
+  return batcher.ok() ? std::move(*batcher) : nullptr;
 }
 
 // Counts every hook. Thread-safe.
