@@ -7,14 +7,13 @@
 #include "absl/time/clock.h"
 #include "server/api/analysis_plan.h"
 #include "server/api/grpc_status.h"
+#include "server/api/response_timings.h"
 #include "server/common/logging.h"
 #include "server/media/audio_decoder.h"
 #include "server/media/image_decoder.h"
 
 namespace affect {
 namespace {
-
-double Milliseconds(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
 void AddModels(const std::vector<v1::ModelRef>& models, v1::AnalyzeResponse* response) {
   for (const v1::ModelRef& model : models) {
@@ -98,7 +97,7 @@ void AnalyzeCall::Run() {
   }
   const absl::Duration decode_time = absl::Now() - decode_start;
   if (tracker_->metrics() != nullptr) tracker_->metrics()->RecordStage(Stage::kDecode, decode_time);
-  response_->mutable_timings()->set_decode_ms(Milliseconds(decode_time));
+  response_->mutable_timings()->set_decode_ms(absl::ToDoubleMilliseconds(decode_time));
   for (v1::Analysis analysis : plan->List()) response_->add_analyses(analysis);
 
   ModelCallContext model_context;
@@ -124,9 +123,7 @@ void AnalyzeCall::Run() {
         absl::MutexLock lock(&mutex_);
         *response_->mutable_image() = std::move(result->analysis);
         AddModels(result->models, response_);
-        queue_ = std::max(queue_, result->timings.queue);
-        inference_ += result->timings.inference;
-        postprocess_ += result->timings.postprocess;
+        timings_.Merge(result->timings);
       }
       BranchDone(result.status());
     });
@@ -137,9 +134,7 @@ void AnalyzeCall::Run() {
         absl::MutexLock lock(&mutex_);
         *response_->mutable_voice() = std::move(result->voice);
         AddModels(result->models, response_);
-        queue_ = std::max(queue_, result->timings.queue);
-        inference_ += result->timings.inference;
-        postprocess_ += result->timings.postprocess;
+        timings_.Merge(result->timings);
       }
       BranchDone(result.status());
     });
@@ -154,16 +149,8 @@ void AnalyzeCall::BranchDone(const absl::Status& status) {
     if (--pending_ > 0) return;
     outcome = first_error_;
     if (outcome.ok()) {
-      v1::Timings* timings = response_->mutable_timings();
-      timings->set_queue_ms(Milliseconds(queue_));
-      timings->set_inference_ms(Milliseconds(inference_));
-      timings->set_postprocess_ms(Milliseconds(postprocess_));
-      timings->set_total_ms(Milliseconds(absl::Now() - start_));
-      if (ServerMetrics* metrics = tracker_->metrics(); metrics != nullptr) {
-        metrics->RecordStage(Stage::kQueue, queue_);
-        metrics->RecordStage(Stage::kInference, inference_);
-        metrics->RecordStage(Stage::kPostprocess, postprocess_);
-      }
+      ReportPipelineTimings(timings_, absl::Now() - start_, response_->mutable_timings(),
+                            tracker_->metrics());
     }
   }
   Complete(outcome);

@@ -16,6 +16,7 @@
 #include "server/api/pipelines.h"
 #include "server/api/server_options.h"
 #include "server/engine/thread_pool.h"
+#include "server/pipeline/image_job.h"
 
 namespace affect {
 
@@ -57,9 +58,8 @@ class AnalyzeCall : public grpc::ServerUnaryReactor {
   int pending_ ABSL_GUARDED_BY(mutex_) = 0;
   absl::Status first_error_ ABSL_GUARDED_BY(mutex_);
   bool finished_ ABSL_GUARDED_BY(mutex_) = false;
-  absl::Duration queue_ ABSL_GUARDED_BY(mutex_);
-  absl::Duration inference_ ABSL_GUARDED_BY(mutex_);
-  absl::Duration postprocess_ ABSL_GUARDED_BY(mutex_);
+  // Both branches' (image, voice) timings together.
+  PipelineTimings timings_ ABSL_GUARDED_BY(mutex_);
   grpc::Status final_status_;
 };
 

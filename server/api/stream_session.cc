@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/api/grpc_status.h"
+#include "server/api/response_timings.h"
 #include "server/common/logging.h"
 #include "server/media/audio_decoder.h"
 #include "server/media/image_decoder.h"
@@ -544,16 +545,8 @@ void StreamSession::ProcessFrame(WaitingFrame waiting, int64_t index) {
         v1::FrameResult& frame_result = outcome.result;
         if (analysed.ok()) {
           *frame_result.mutable_analysis() = std::move(analysed->analysis);
-          v1::Timings* timings = frame_result.mutable_timings();
-          timings->set_queue_ms(absl::ToDoubleMilliseconds(analysed->timings.queue));
-          timings->set_inference_ms(absl::ToDoubleMilliseconds(analysed->timings.inference));
-          timings->set_postprocess_ms(absl::ToDoubleMilliseconds(analysed->timings.postprocess));
-          timings->set_total_ms(absl::ToDoubleMilliseconds(absl::Now() - received));
-          if (ServerMetrics* metrics = tracker_->metrics(); metrics != nullptr) {
-            metrics->RecordStage(Stage::kQueue, analysed->timings.queue);
-            metrics->RecordStage(Stage::kInference, analysed->timings.inference);
-            metrics->RecordStage(Stage::kPostprocess, analysed->timings.postprocess);
-          }
+          ReportPipelineTimings(analysed->timings, absl::Now() - received,
+                                frame_result.mutable_timings(), tracker_->metrics());
           outcome.ok = true;
         } else {
           *frame_result.mutable_error() = ToDetail(analysed.status());

@@ -150,10 +150,7 @@ void ExpressionStage::Run(std::shared_ptr<const cv::Mat> rgb,
             absl::MutexLock lock(&join->mutex);
             if (!status.ok() && join->status.ok()) join->status = status;
             join->scores[m] = std::move(member_scores);
-            if (result.ok()) {
-              join->timings.queue = std::max(join->timings.queue, result->queue_time);
-              join->timings.inference += result->compute_time;
-            }
+            if (result.ok()) join->timings.AddModelCall(*result);
             join->timings.postprocess += absl::Now() - post_start;
             if (--join->pending > 0) return;
             finish = std::move(join->done);

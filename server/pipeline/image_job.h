@@ -2,6 +2,7 @@
 #ifndef AFFECT_SERVER_PIPELINE_IMAGE_JOB_H_
 #define AFFECT_SERVER_PIPELINE_IMAGE_JOB_H_
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -48,6 +49,20 @@ struct PipelineTimings {
   absl::Duration inference;
   // Pre- and post-processing on the worker threads (sum over stages).
   absl::Duration postprocess;
+
+  // One model call of this job. Queue waits of calls that run alongside
+  // overlap, so the longest one counts; compute adds up.
+  void AddModelCall(const InferenceResult& call) {
+    queue = std::max(queue, call.queue_time);
+    inference += call.compute_time;
+  }
+  // A branch (stage, or the voice of the same request) done for this job:
+  // the same rule as AddModelCall, and its processing adds up.
+  void Merge(const PipelineTimings& branch) {
+    queue = std::max(queue, branch.queue);
+    inference += branch.inference;
+    postprocess += branch.postprocess;
+  }
 };
 
 struct ImageJobResult {

@@ -45,11 +45,6 @@ struct ImagePipeline::Job {
   cv::Mat person_mask ABSL_GUARDED_BY(mutex);
   PipelineTimings timings ABSL_GUARDED_BY(mutex);
   std::vector<v1::ModelRef> models ABSL_GUARDED_BY(mutex);
-
-  void AddModelTimes(const InferenceResult& result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
-    timings.queue = std::max(timings.queue, result.queue_time);
-    timings.inference += result.compute_time;
-  }
 };
 
 ImagePipeline::ImagePipeline(const ModelRepository* repository, ThreadPool* workers)
@@ -247,7 +242,7 @@ void ImagePipeline::RunImageModel(const std::shared_ptr<Job>& job, const ModelHa
               if (!result.ok()) return Fail(job, result.status());
               {
                 absl::MutexLock lock(&job->mutex);
-                job->AddModelTimes(*result);
+                job->timings.AddModelCall(*result);
               }
               std::move(decode)(*result, transform, absl::Now());
             });
@@ -303,10 +298,7 @@ void ImagePipeline::StartFaces(const std::shared_ptr<Job>& job) const {
                                 ->mutable_expression() = *expressions->expressions[i];
                          }
                        }
-                       job->timings.queue =
-                           std::max(job->timings.queue, expressions->timings.queue);
-                       job->timings.inference += expressions->timings.inference;
-                       job->timings.postprocess += expressions->timings.postprocess;
+                       job->timings.Merge(expressions->timings);
                        job->models.push_back(stage->model_ref());
                      }
                      FinishBranch(job);
