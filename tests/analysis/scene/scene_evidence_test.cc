@@ -1,7 +1,11 @@
 #include "server/analysis/scene/scene_evidence.h"
 
+#include <string>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/analysis/scene/coco_labels.h"
 
 namespace affect::analysis {
 namespace {
@@ -86,18 +90,7 @@ TEST(EnvironmentTest, TooLittleEvidenceIsUnspecified) {
 }
 
 TEST(SceneTablesTest, EveryLabelIsACocoLabel) {
-  const std::vector<std::string> coco = {
-      "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
-      "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat",
-      "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "backpack",
-      "umbrella", "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard", "sports ball",
-      "kite", "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket",
-      "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
-      "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair",
-      "couch", "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse",
-      "remote", "keyboard", "cell phone", "microwave", "oven", "toaster", "sink",
-      "refrigerator", "book", "clock", "vase", "scissors", "teddy bear", "hair drier",
-      "toothbrush"};
+  const std::vector<std::string>& coco = CocoLabels();  // checked in coco_labels_test.cc
   for (const SceneCategoryRule& rule : SceneCategoryTable()) {
     for (const LabelWeight& entry : rule.evidence) {
       EXPECT_THAT(coco, Contains(entry.label)) << rule.category << " lists a non-COCO label";
