@@ -16,6 +16,8 @@ packages=(
   libopenblas0-pthread
   # Model preparation (offline only, never on the serving path)
   python3 python3-torch python3-numpy python3-opencv openssl ca-certificates curl
+  # bench/baseline: the plain Python server the performance report compares against
+  python3-grpcio python3-protobuf
   # Tests: TLS certificates, Prometheus exposition lint
   prometheus
   # bench/perf_report.py's plots

@@ -11,4 +11,4 @@ cd "$build_dir"
 echo "== ThreadSanitizer: engine tests"
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
   ctest --output-on-failure --timeout 600 \
-  -R '^(FakeClock|RealClock|DynamicBatcher|ThreadPool|TorchBatchExecutor)'
+  -R '^(AdmissionQueue|FakeClock|RealClock|DynamicBatcher|ThreadPool|TorchBatchExecutor)'

@@ -32,11 +32,32 @@ ABSL_FLAG(std::string, device, "auto",
           "Where models run: auto (CUDA when LibTorch has it and a GPU is present, else CPU), "
           "cpu, cuda or cuda:N.");
 ABSL_FLAG(bool, half, false, "Run models that allow it in float16 (CUDA only).");
-ABSL_FLAG(int, intra_op_threads, 1,
-          "LibTorch intra-op threads for one model execution (0 = LibTorch's default, the "
-          "core count). 1 measured best on small CPUs where several models and requests "
-          "run at once; see server/engine/README.md 'Tuning batching'.");
-ABSL_FLAG(int, worker_threads, 2, "Threads for decoding and pre/post-processing.");
+ABSL_FLAG(int, intra_op_threads, 0,
+          "LibTorch intra-op threads for one model execution. 0 = chosen for this machine "
+          "(the usable cores; see the README's 'Tuning').");
+ABSL_FLAG(int, worker_threads, 0,
+          "Threads for pre/post-processing. 0 = chosen for this machine (the usable cores).");
+ABSL_FLAG(int, decode_threads, 0,
+          "Threads that decode admitted images and audio. 0 = chosen for this machine (the "
+          "usable cores).");
+ABSL_FLAG(int, max_queued_requests, 32,
+          "Requests and stream frames that may wait for decoding; beyond it calls are refused "
+          "at once with RESOURCE_EXHAUSTED and a retry pushback.");
+ABSL_FLAG(int64_t, max_queued_bytes, int64_t{256} << 20,
+          "Bytes of media that may wait for decoding (a memory ceiling); beyond it calls are "
+          "refused at once.");
+ABSL_FLAG(int, max_running_frames, 0,
+          "Stream frames analysed at once over all streams, shared fairly. 0 = chosen for "
+          "this machine (2 x usable cores).");
+ABSL_FLAG(absl::Duration, stream_max_frame_age, absl::Seconds(1),
+          "Live streams: a frame that cannot start within this long of its arrival is "
+          "dropped (StreamConfig.max_frame_age_ms overrides it per stream).");
+ABSL_FLAG(absl::Duration, stream_config_timeout, absl::Seconds(5),
+          "A stream that sends no StreamConfig within this long is closed.");
+ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Seconds(60),
+          "A stream that sends nothing for this long is closed.");
+ABSL_FLAG(int, max_streams_per_connection, 16,
+          "Most AnalyzeStream sessions open at once on one client connection.");
 ABSL_FLAG(int, grpc_max_threads, 0, "Upper bound on gRPC's threads (0 = gRPC default).");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
           "On SIGTERM: how long in-flight calls and streams may take to finish.");
@@ -98,6 +119,14 @@ ServerOptions OptionsFromFlags() {
   options.half_precision = absl::GetFlag(FLAGS_half);
   options.intra_op_threads = absl::GetFlag(FLAGS_intra_op_threads);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  options.decode_threads = absl::GetFlag(FLAGS_decode_threads);
+  options.max_queued_requests = absl::GetFlag(FLAGS_max_queued_requests);
+  options.max_queued_bytes = absl::GetFlag(FLAGS_max_queued_bytes);
+  options.max_running_frames = absl::GetFlag(FLAGS_max_running_frames);
+  options.stream_max_frame_age = absl::GetFlag(FLAGS_stream_max_frame_age);
+  options.stream_config_timeout = absl::GetFlag(FLAGS_stream_config_timeout);
+  options.stream_idle_timeout = absl::GetFlag(FLAGS_stream_idle_timeout);
+  options.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
   options.grpc_max_threads = absl::GetFlag(FLAGS_grpc_max_threads);
   options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);

@@ -77,6 +77,10 @@ std::vector<FlagSpec> BenchFlagSpecs() {
       {"drain_timeout", FlagType::kDuration, "120s",
        "After the last send, how long answers may take before the rest are cancelled.", "DURATION"},
       {"json", FlagType::kBool, "false", "Print one JSON object instead of the readable report."},
+      {"retry_backoff", FlagType::kBool, "true",
+       "Unary closed loop: after a refusal (RESOURCE_EXHAUSTED, UNAVAILABLE) wait before the "
+       "next call: the server's grpc-retry-pushback-ms, else exponential back-off with jitter. "
+       "false: call again at once."},
   };
   std::vector<FlagSpec> connection = client::ConnectionFlagSpecs();
   for (FlagSpec& spec : connection) {
@@ -174,6 +178,7 @@ int RunBench(const std::vector<std::string>& args, const client::CommandEnv& env
   if (!policy.ok()) return Usage(env, std::string(policy.status().message()));
   options.drop_policy = *policy;
   options.drain_timeout = flags->GetDuration("drain_timeout");
+  options.retry_backoff = flags->GetBool("retry_backoff");
   const int64_t in_flight = flags->GetInt("max_frames_in_flight");
   if (in_flight < 0 || in_flight > 1000) return Usage(env, "--max_frames_in_flight must be >= 0");
   options.max_frames_in_flight = static_cast<int>(in_flight);

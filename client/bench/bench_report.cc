@@ -89,6 +89,10 @@ std::string FormatTextReport(const BenchDescription& d, const LoadResult& r) {
                         absl::ToDoubleSeconds(r.elapsed));
   absl::StrAppendFormat(&text, "  throughput  %.2f %s/s answered OK\n", r.throughput_per_second(),
                         unit);
+  if (unary && r.backoffs > 0) {
+    absl::StrAppendFormat(&text, "  back-off    %d refusals waited %.2f s in all before the next call\n",
+                          r.backoffs, absl::ToDoubleSeconds(r.backoff_time));
+  }
   if (d.rate > 0 && unary) {
     absl::StrAppendFormat(&text, "  schedule    %d sends late by >1 ms (max %.1f ms)\n",
                           r.late_sends, Ms(r.max_send_lag));
@@ -141,7 +145,8 @@ std::string FormatJsonReport(const BenchDescription& d, const LoadResult& r) {
                       Ms(r.latency.Min()), Ms(r.latency.Mean()), Ms(r.latency.Percentile(50)),
                       Ms(r.latency.Percentile(90)), Ms(r.latency.Percentile(99)),
                       Ms(r.latency.Max())),
-      "},\"late_sends\":", r.late_sends,
+      "},\"late_sends\":", r.late_sends, ",\"backoffs\":", r.backoffs,
+      ",\"backoff_s\":", absl::StrFormat("%.3f", absl::ToDoubleSeconds(r.backoff_time)),
       ",\"max_send_lag_ms\":", absl::StrFormat("%.3f", Ms(r.max_send_lag)),
       ",\"frames_dropped\":", r.frames_dropped, ",\"frames_not_sent\":", r.frames_not_sent,
       ",\"streams_failed\":", r.streams_failed, ",\"errors\":{", absl::StrJoin(errors, ","),

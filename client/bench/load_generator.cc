@@ -5,8 +5,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
+#include <algorithm>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "affect/v1/affect_service.grpc.pb.h"
 #include "client/bench/open_loop_schedule.h"
@@ -14,10 +17,42 @@
 #include "grpcpp/client_context.h"
 
 namespace affect::bench {
+
+absl::Duration RetryDelay(std::optional<absl::Duration> pushback, int consecutive_refusals,
+                          absl::Duration base, absl::Duration max, double jitter) {
+  absl::Duration delay = max;
+  if (pushback.has_value()) {
+    delay = *pushback;
+  } else {
+    const int doublings = std::clamp(consecutive_refusals - 1, 0, 30);
+    if (doublings < 30 && base * (int64_t{1} << doublings) < max) {
+      delay = base * (int64_t{1} << doublings);
+    }
+  }
+  return delay * std::clamp(jitter, 0.5, 1.5);
+}
+
 namespace {
 
 // A send later than its schedule by more than this counts as late.
 constexpr absl::Duration kLateThreshold = absl::Milliseconds(1);
+
+bool IsRefusal(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+         status.error_code() == grpc::StatusCode::UNAVAILABLE;
+}
+
+std::optional<absl::Duration> PushbackOf(const grpc::ClientContext& context) {
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto found = trailers.find("grpc-retry-pushback-ms");
+  if (found == trailers.end()) return std::nullopt;
+  int64_t millis = 0;
+  if (!absl::SimpleAtoi(absl::string_view(found->second.data(), found->second.size()), &millis) ||
+      millis < 0) {
+    return std::nullopt;
+  }
+  return absl::Milliseconds(millis);
+}
 
 // What every call and stream reports to, and what the dispatcher waits on.
 // Thread-safe (std::mutex, as the engine does, so TSan sees it).
@@ -121,8 +156,13 @@ class UnaryLoad {
                                        : clock->Now() >= start + options_.duration) {
         break;
       }
-      while (in_flight_ >= options_.concurrency) {
-        WaitUntil(&recorder_, &lock, absl::InfiniteFuture());
+      while (true) {
+        // Workers backing off after a refusal hold their slot until then.
+        const absl::Time now = clock->Now();
+        while (!cooldowns_.empty() && *cooldowns_.begin() <= now) cooldowns_.erase(cooldowns_.begin());
+        if (in_flight_ + static_cast<int>(cooldowns_.size()) < options_.concurrency) break;
+        WaitUntil(&recorder_, &lock,
+                  cooldowns_.empty() ? absl::InfiniteFuture() : *cooldowns_.begin());
       }
       const absl::Time now = clock->Now();
       if (open_loop && now - scheduled > kLateThreshold) {
@@ -182,7 +222,23 @@ class UnaryLoad {
     } else {
       recorder_.Error(status);
     }
+    const bool back_off =
+        options_.retry_backoff && options_.rate == 0 && IsRefusal(status);
+    const std::optional<absl::Duration> pushback =
+        back_off ? PushbackOf(call->context) : std::nullopt;
     std::lock_guard<std::mutex> lock(recorder_.mu());
+    if (back_off) {
+      ++consecutive_refusals_;
+      const double jitter = std::uniform_real_distribution<double>(0.5, 1.5)(random_);
+      const absl::Duration delay =
+          RetryDelay(pushback, consecutive_refusals_, options_.retry_backoff_base,
+                     options_.retry_backoff_max, jitter);
+      cooldowns_.insert(options_.clock->Now() + delay);
+      ++recorder_.result_locked().backoffs;
+      recorder_.result_locked().backoff_time += delay;
+    } else if (status.ok()) {
+      consecutive_refusals_ = 0;
+    }
     live_.erase(call);
     --in_flight_;
     recorder_.changed().notify_all();
@@ -201,6 +257,9 @@ class UnaryLoad {
   int in_flight_ = 0;                          // guarded by recorder_.mu()
   std::set<Call*> live_;                       // guarded by recorder_.mu()
   bool cancelling_ = false;                    // guarded by recorder_.mu()
+  std::multiset<absl::Time> cooldowns_;        // guarded by recorder_.mu()
+  int consecutive_refusals_ = 0;               // guarded by recorder_.mu()
+  std::mt19937 random_{std::random_device{}()};  // guarded by recorder_.mu()
   std::vector<std::unique_ptr<Call>> parked_;  // guarded by recorder_.mu()
 };
 

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,8 +71,23 @@ struct LoadOptions {
   // beyond which a stream skips its scheduled frame (counted as
   // frames_not_sent). Bounds memory when the server applies backpressure.
   int max_queued_frames = 16;
+  // Unary, closed loop: after a refusal (RESOURCE_EXHAUSTED, UNAVAILABLE) a
+  // worker waits before its next call: the server's grpc-retry-pushback-ms
+  // when it sent one, else an exponential back-off (retry_backoff_base
+  // doubling per consecutive refusal, at most retry_backoff_max), with
+  // +-50% jitter so that refused workers do not return together. False: the
+  // next call goes at once (a retry storm; for comparison).
+  bool retry_backoff = true;
+  absl::Duration retry_backoff_base = absl::Milliseconds(10);
+  absl::Duration retry_backoff_max = absl::Seconds(1);
   Clock* clock = Clock::Real();
 };
+
+// How long a client waits after its `consecutive_refusals`-th refusal in a
+// row (>= 1): the server's pushback when given, else base * 2^(n-1) capped at
+// `max`, then scaled by `jitter` (in [0.5, 1.5]).
+absl::Duration RetryDelay(std::optional<absl::Duration> pushback, int consecutive_refusals,
+                          absl::Duration base, absl::Duration max, double jitter);
 
 struct LoadResult {
   LatencyStats latency;
@@ -82,6 +98,9 @@ struct LoadResult {
   std::map<std::string, std::string> error_messages;
   // Requests (frames) sent.
   int64_t sent = 0;
+  // Unary: refusals after which a worker backed off, and for how long in all.
+  int64_t backoffs = 0;
+  absl::Duration backoff_time;
   // First send to last answer.
   absl::Duration elapsed;
   // Open loop: sends that went out later than scheduled (concurrency limit

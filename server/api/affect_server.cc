@@ -10,6 +10,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/api/machine_defaults.h"
 #include "server/common/logging.h"
 #include "server/common/status_macros.h"
 #include "server/torch/torch_module.h"
@@ -25,14 +26,37 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view 
   return contents.str();
 }
 
+// REQUIRES: machine defaults applied (no thread count left at 0).
 absl::Status ValidateOptions(const ServerOptions& options) {
-  if (options.worker_threads < 1 || options.worker_threads > 256) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--worker_threads=", options.worker_threads, " must be in [1, 256]"));
+  for (auto [value, flag] : {std::pair{options.worker_threads, "--worker_threads"},
+                             std::pair{options.intra_op_threads, "--intra_op_threads"},
+                             std::pair{options.decode_threads, "--decode_threads"}}) {
+    if (value < 1 || value > 256) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, "=", value, " must be in [1, 256] (0 = chosen for this machine)"));
+    }
   }
-  if (options.intra_op_threads < 0 || options.intra_op_threads > 256) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--intra_op_threads=", options.intra_op_threads, " must be in [0, 256]"));
+  if (options.max_running_frames < 1 || options.max_running_frames > 4096) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_running_frames=", options.max_running_frames, " must be in [1, 4096]"));
+  }
+  if (options.max_queued_requests < 1 || options.max_queued_requests > 100000) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_queued_requests=", options.max_queued_requests, " must be in [1, 100000]"));
+  }
+  if (options.max_queued_bytes < (int64_t{1} << 20)) {
+    return absl::InvalidArgumentError("--max_queued_bytes must be at least 1 MiB");
+  }
+  if (options.max_streams_per_connection < 1) {
+    return absl::InvalidArgumentError("--max_streams_per_connection must be >= 1");
+  }
+  for (auto [value, flag] :
+       {std::pair{options.stream_max_frame_age, "--stream_max_frame_age"},
+        std::pair{options.stream_config_timeout, "--stream_config_timeout"},
+        std::pair{options.stream_idle_timeout, "--stream_idle_timeout"}}) {
+    if (value <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, " must be positive"));
+    }
   }
   if (options.metrics_port < -1 || options.metrics_port > 65535) {
     return absl::InvalidArgumentError(
@@ -75,7 +99,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const T
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(const ServerOptions& options) {
+absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(
+    const ServerOptions& requested) {
+  std::string chosen_by_rule;
+  const ServerOptions options =
+      ApplyMachineDefaults(requested, UsableCpuCores(), &chosen_by_rule);
   AFFECT_RETURN_IF_ERROR(ValidateOptions(options));
   AFFECT_ASSIGN_OR_RETURN(const DeviceSpec device, ResolveDevice(options.device));
   std::string auth_token;
@@ -88,7 +116,7 @@ absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(const ServerOp
     }
   }
   AFFECT_ASSIGN_OR_RETURN(auto credentials, MakeCredentials(options.tls));
-  if (options.intra_op_threads > 0) SetTorchIntraOpThreads(options.intra_op_threads);
+  SetTorchIntraOpThreads(options.intra_op_threads);
 
   std::unique_ptr<AffectServer> server(new AffectServer());
   server->options_ = options;
@@ -100,7 +128,8 @@ absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(const ServerOp
                                                        options.metrics_port));
   }
   server->tracker_ = std::make_unique<CallTracker>(auth_token, server->metrics_.get());
-  server->streams_ = std::make_unique<StreamRegistry>(options.max_streams);
+  server->streams_ =
+      std::make_unique<StreamRegistry>(options.max_streams, options.max_streams_per_connection);
   ModelRepositoryOptions repository_options;
   repository_options.root = options.model_repository;
   repository_options.device = device;
@@ -108,9 +137,19 @@ absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(const ServerOp
   repository_options.observer = server->metrics_.get();
   AFFECT_ASSIGN_OR_RETURN(server->repository_, ModelRepository::Create(repository_options));
   server->workers_ = std::make_unique<ThreadPool>("affect-worker", options.worker_threads);
+  AdmissionQueueOptions decode;
+  decode.name = "decode";
+  decode.num_threads = options.decode_threads;
+  decode.max_items = options.max_queued_requests;
+  decode.max_bytes = options.max_queued_bytes;
+  decode.observer = server->metrics_.get();
+  AFFECT_ASSIGN_OR_RETURN(server->decode_queue_, AdmissionQueue::Create(decode));
+  AFFECT_ASSIGN_OR_RETURN(server->frame_scheduler_,
+                          stream::FrameScheduler::Create({options.max_running_frames, nullptr}));
   server->service_ = std::make_unique<AffectServiceImpl>(
       options, server->repository_.get(), server->tracker_.get(), server->streams_.get(),
-      server->workers_.get(), device.ToString());
+      server->workers_.get(), server->decode_queue_.get(), server->frame_scheduler_.get(),
+      device.ToString(), UsableCpuCores(), chosen_by_rule);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -134,8 +173,14 @@ absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(const ServerOp
                      " (port in use, or not an address this host has)"));
   }
   server->SetServing(false);
+  server->housekeeper_ = std::thread([raw = server.get()] { raw->Housekeep(); });
   AFFECT_LOG(INFO).With("port", server->port_).With("metrics_port", server->metrics_port_)
           .With("device", device.ToString()).With("repository", options.model_repository)
+          .With("intra_op_threads", options.intra_op_threads)
+          .With("decode_threads", options.decode_threads)
+          .With("worker_threads", options.worker_threads)
+          .With("max_running_frames", options.max_running_frames)
+          .With("chosen_by_rule", chosen_by_rule.empty() ? "none" : chosen_by_rule)
       << "affect-server listening";
   if (options.load_models_in_background) {
     server->loader_ = std::thread([raw = server.get()] { raw->LoadModelsAndServe(); });
@@ -159,6 +204,23 @@ void AffectServer::LoadModelsAndServe() {
   if (!shut_down_) {
     SetServing(true);
     AFFECT_LOG(INFO) << "models loaded: serving";
+  }
+}
+
+void AffectServer::Housekeep() {
+  SetCurrentThreadName("affect-housekeep");
+  // Frame ages are checked on every scheduler event too; this catches frames
+  // that wait while nothing happens. Timeouts are coarse (seconds).
+  constexpr absl::Duration kTick = absl::Milliseconds(100);
+  constexpr int kTicksPerTimeoutCheck = 5;
+  for (int tick = 0;; ++tick) {
+    {
+      absl::MutexLock lock(&mutex_);
+      if (mutex_.AwaitWithTimeout(absl::Condition(&stop_housekeeping_), kTick)) return;
+    }
+    frame_scheduler_->DropExpired();
+    metrics_->SetStreamFrames(frame_scheduler_->running(), frame_scheduler_->waiting());
+    if (tick % kTicksPerTimeoutCheck == 0) streams_->CheckTimeouts(absl::Now());
   }
 }
 
@@ -203,8 +265,15 @@ void AffectServer::Shutdown() {
   if (loader_.joinable()) loader_.join();
   repository_->Shutdown(std::max(absl::ZeroDuration(), deadline - absl::Now()));
   server_->Wait();
+  {
+    absl::MutexLock lock(&mutex_);
+    stop_housekeeping_ = true;
+  }
+  if (housekeeper_.joinable()) housekeeper_.join();
   // After the server: the last callbacks (answers of cancelled calls) may
-  // still be posting to the pool until every call is done.
+  // still be posting to the pool until every call is done. Decoding first:
+  // what it still runs posts to the workers.
+  decode_queue_->Shutdown();
   workers_->Shutdown();
   for (const ModelSnapshot& model : repository_->List()) {
     metrics_->SetModelState(model.config.name(), model.state);

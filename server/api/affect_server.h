@@ -14,9 +14,11 @@
 #include "server/api/call_tracker.h"
 #include "server/api/server_options.h"
 #include "server/api/stream_registry.h"
+#include "server/engine/admission_queue.h"
 #include "server/engine/thread_pool.h"
 #include "server/metrics/server_metrics.h"
 #include "server/models/model_repository.h"
+#include "server/stream/frame_scheduler.h"
 
 namespace affect {
 
@@ -56,6 +58,9 @@ class AffectServer {
   void SetServing(bool serving);
   // Runs on the loader thread: models, then pipelines, then SERVING.
   void LoadModelsAndServe();
+  // Runs on the housekeeping thread until Shutdown: drops stream frames past
+  // their age, closes timed-out streams, refreshes the scheduler gauges.
+  void Housekeep();
 
   ServerOptions options_;
   // Declaration order is destruction order in reverse: the pool and the
@@ -65,14 +70,19 @@ class AffectServer {
   std::unique_ptr<StreamRegistry> streams_;
   std::unique_ptr<ModelRepository> repository_;
   std::unique_ptr<ThreadPool> workers_;
+  std::unique_ptr<AdmissionQueue> decode_queue_;
+  std::unique_ptr<stream::FrameScheduler> frame_scheduler_;
   std::unique_ptr<AffectServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   std::thread loader_;
   int port_ = 0;
   int metrics_port_ = -1;
 
+  std::thread housekeeper_;
+
   absl::Mutex mutex_;
   bool shut_down_ ABSL_GUARDED_BY(mutex_) = false;
+  bool stop_housekeeping_ ABSL_GUARDED_BY(mutex_) = false;
   bool models_loaded_ ABSL_GUARDED_BY(mutex_) = false;
 };
 

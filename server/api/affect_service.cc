@@ -26,13 +26,20 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
 AffectServiceImpl::AffectServiceImpl(const ServerOptions& options,
                                      const ModelRepository* repository, CallTracker* tracker,
                                      StreamRegistry* streams, ThreadPool* workers,
-                                     std::string resolved_device)
+                                     AdmissionQueue* decode_queue,
+                                     stream::FrameScheduler* frame_scheduler,
+                                     std::string resolved_device, int cpu_cores,
+                                     std::string chosen_by_rule)
     : options_(options),
       repository_(repository),
       tracker_(tracker),
       streams_(streams),
       workers_(workers),
-      resolved_device_(std::move(resolved_device)) {}
+      decode_queue_(decode_queue),
+      frame_scheduler_(frame_scheduler),
+      resolved_device_(std::move(resolved_device)),
+      cpu_cores_(cpu_cores),
+      chosen_by_rule_(std::move(chosen_by_rule)) {}
 
 void AffectServiceImpl::SetPipelines(Pipelines pipelines) {
   absl::MutexLock lock(&mutex_);
@@ -52,8 +59,8 @@ grpc::ServerUnaryReactor* AffectServiceImpl::Analyze(grpc::CallbackServerContext
     tracker_->Refused(RpcMethod::kAnalyze, admitted);
     return FinishNow(context, admitted);
   }
-  return AnalyzeCall::Start(context, request, response, options_, pipelines(), workers_, tracker_,
-                            start);
+  return AnalyzeCall::Start(context, request, response, options_, pipelines(), decode_queue_,
+                            tracker_, start);
 }
 
 grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>* AffectServiceImpl::AnalyzeStream(
@@ -61,8 +68,15 @@ grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>* AffectServiceImp
   const absl::Time start = absl::Now();
   grpc::Status admitted = tracker_->Admit(*context);
   if (!admitted.ok()) tracker_->Refused(RpcMethod::kAnalyzeStream, admitted);
-  return StreamSession::Start(context, admitted, options_, pipelines(), workers_, tracker_,
-                              streams_, start);
+  StreamResources resources;
+  resources.options = &options_;
+  resources.pipelines = pipelines();
+  resources.workers = workers_;
+  resources.decode_queue = decode_queue_;
+  resources.scheduler = frame_scheduler_;
+  resources.tracker = tracker_;
+  resources.registry = streams_;
+  return StreamSession::Start(context, admitted, resources, start);
 }
 
 grpc::ServerUnaryReactor* AffectServiceImpl::ListModels(grpc::CallbackServerContext* context,
@@ -116,6 +130,14 @@ grpc::ServerUnaryReactor* AffectServiceImpl::GetServerInfo(grpc::CallbackServerC
   limits->set_max_image_pixels(static_cast<uint64_t>(options_.max_image_pixels));
   limits->set_max_audio_seconds(options_.max_audio_seconds);
   limits->set_max_streams(static_cast<uint32_t>(options_.max_streams));
+  v1::Capacity* capacity = response->mutable_capacity();
+  capacity->set_cpu_cores(static_cast<uint32_t>(cpu_cores_));
+  capacity->set_decode_threads(static_cast<uint32_t>(options_.decode_threads));
+  capacity->set_worker_threads(static_cast<uint32_t>(options_.worker_threads));
+  capacity->set_max_running_frames(static_cast<uint32_t>(options_.max_running_frames));
+  capacity->set_max_queued_requests(static_cast<uint32_t>(options_.max_queued_requests));
+  capacity->set_max_queued_bytes(static_cast<uint64_t>(options_.max_queued_bytes));
+  capacity->set_chosen_by_rule(chosen_by_rule_);
   if (const Pipelines current = pipelines(); current.ready()) {
     *response->mutable_default_options() = current.image->DefaultOptions();
   }

@@ -14,17 +14,22 @@
 #include "server/api/pipelines.h"
 #include "server/api/server_options.h"
 #include "server/api/stream_registry.h"
+#include "server/engine/admission_queue.h"
 #include "server/engine/thread_pool.h"
 #include "server/models/model_repository.h"
+#include "server/stream/frame_scheduler.h"
 
 namespace affect {
 
 class AffectServiceImpl final : public v1::AffectService::CallbackService {
  public:
   // Every pointer must outlive the service.
+  // `options` as resolved for this machine; `cpu_cores` and
+  // `chosen_by_rule` describe how (GetServerInfo shows them).
   AffectServiceImpl(const ServerOptions& options, const ModelRepository* repository,
                     CallTracker* tracker, StreamRegistry* streams, ThreadPool* workers,
-                    std::string resolved_device);
+                    AdmissionQueue* decode_queue, stream::FrameScheduler* frame_scheduler,
+                    std::string resolved_device, int cpu_cores, std::string chosen_by_rule);
 
   // Called once models are loaded; until then analyses answer UNAVAILABLE.
   void SetPipelines(Pipelines pipelines);
@@ -49,7 +54,11 @@ class AffectServiceImpl final : public v1::AffectService::CallbackService {
   CallTracker* const tracker_;
   StreamRegistry* const streams_;
   ThreadPool* const workers_;
+  AdmissionQueue* const decode_queue_;
+  stream::FrameScheduler* const frame_scheduler_;
   const std::string resolved_device_;
+  const int cpu_cores_;
+  const std::string chosen_by_rule_;
 
   mutable absl::Mutex mutex_;
   Pipelines pipelines_ ABSL_GUARDED_BY(mutex_);

@@ -9,8 +9,9 @@
 #include "server/api/grpc_status.h"
 #include "server/api/response_timings.h"
 #include "server/common/logging.h"
+#include "server/common/retry_pushback.h"
 #include "server/media/audio_decoder.h"
-#include "server/media/image_decoder.h"
+#include "server/pipeline/encoded_image_analysis.h"
 
 namespace affect {
 namespace {
@@ -29,42 +30,38 @@ void AddModels(const std::vector<v1::ModelRef>& models, v1::AnalyzeResponse* res
 
 AnalyzeCall::AnalyzeCall(grpc::CallbackServerContext* context, const v1::AnalyzeRequest* request,
                          v1::AnalyzeResponse* response, const ServerOptions& options,
-                         const Pipelines& pipelines, ThreadPool* workers, CallTracker* tracker,
-                         absl::Time start)
+                         const Pipelines& pipelines, AdmissionQueue* decode_queue,
+                         CallTracker* tracker, absl::Time start)
     : context_(context),
       request_(request),
       response_(response),
       options_(options),
       pipelines_(pipelines),
-      workers_(workers),
+      decode_queue_(decode_queue),
       tracker_(tracker),
       start_(start) {}
 
 AnalyzeCall* AnalyzeCall::Start(grpc::CallbackServerContext* context,
                                 const v1::AnalyzeRequest* request, v1::AnalyzeResponse* response,
                                 const ServerOptions& options, const Pipelines& pipelines,
-                                ThreadPool* workers, CallTracker* tracker, absl::Time start) {
-  auto* call =
-      new AnalyzeCall(context, request, response, options, pipelines, workers, tracker, start);
-  auto id = CheckOrMakeId(request->request_id(), "request_id");
-  if (!id.ok()) {
-    call->Complete(id.status());
-    return call;
-  }
-  response->set_request_id(*id);
-  if (!pipelines.ready()) {
-    call->Complete(absl::UnavailableError(
-        "the server is starting: models are still loading; retry in a few seconds"));
-    return call;
-  }
-  if (!workers->Schedule([call] { call->Run(); })) {
-    call->Complete(absl::UnavailableError("server is shutting down"));
-  }
+                                AdmissionQueue* decode_queue, CallTracker* tracker,
+                                absl::Time start) {
+  auto* call = new AnalyzeCall(context, request, response, options, pipelines, decode_queue,
+                               tracker, start);
+  call->Begin();
   return call;
 }
 
-void AnalyzeCall::Run() {
-  const absl::Time decode_start = absl::Now();
+void AnalyzeCall::Begin() {
+  // Everything here is cheap validation: a malformed request is refused
+  // without queueing or decoding anything.
+  auto id = CheckOrMakeId(request_->request_id(), "request_id");
+  if (!id.ok()) return Complete(id.status());
+  response_->set_request_id(*id);
+  if (!pipelines_.ready()) {
+    return Complete(absl::UnavailableError(
+        "the server is starting: models are still loading; retry in a few seconds"));
+  }
   const bool has_image = request_->has_image();
   const bool has_audio = request_->has_audio();
   if (!has_image && !has_audio) {
@@ -75,61 +72,61 @@ void AnalyzeCall::Run() {
       [this](v1::Analysis analysis) { return pipelines_.Availability(analysis); }, "analyses",
       "options");
   if (!plan.ok()) return Complete(plan.status());
-
-  if (plan->any_image()) {
-    const absl::Status capacity = pipelines_.image->CheckCapacity(plan->emotion, plan->attire,
-                                                                  plan->scene);
-    if (!capacity.ok()) return Complete(capacity);
-  }
-  std::shared_ptr<const cv::Mat> rgb;
-  if (plan->any_image()) {
-    auto decoded = DecodeImage(request_->image(), {options_.max_image_pixels});
-    if (!decoded.ok()) return Complete(decoded.status());
-    rgb = std::make_shared<const cv::Mat>(*std::move(decoded));
-  }
-  std::shared_ptr<const std::vector<float>> samples;
-  if (plan->voice) {
-    AudioDecodeOptions audio_options;
-    audio_options.max_seconds = options_.max_audio_seconds;
-    auto decoded = DecodeAudioForAnalysis(request_->audio(), audio_options);
-    if (!decoded.ok()) return Complete(decoded.status());
-    samples = std::make_shared<const std::vector<float>>(std::move(decoded->samples));
-  }
-  const absl::Duration decode_time = absl::Now() - decode_start;
-  if (tracker_->metrics() != nullptr) tracker_->metrics()->RecordStage(Stage::kDecode, decode_time);
-  response_->mutable_timings()->set_decode_ms(absl::ToDoubleMilliseconds(decode_time));
   for (v1::Analysis analysis : plan->List()) response_->add_analyses(analysis);
 
   ModelCallContext model_context;
   model_context.deadline = absl::FromChrono(context_->deadline());
   model_context.cancellation = cancellation_;
   model_context.traffic_class = TrafficClass::kUnary;
-  {
-    absl::MutexLock lock(&mutex_);
-    pending_ = int{plan->any_image()} + int{plan->voice};
-  }
-  if (plan->any_image()) {
-    ImageJob job;
-    job.rgb = rgb;
-    job.emotion = plan->emotion;
-    job.attire = plan->attire;
-    job.scene = plan->scene;
-    job.overrides = plan->overrides;
-    job.deadline = model_context.deadline;
-    job.cancellation = cancellation_;
-    job.traffic_class = TrafficClass::kUnary;
-    pipelines_.image->Analyze(std::move(job), [this](absl::StatusOr<ImageJobResult> result) {
-      if (result.ok()) {
-        absl::MutexLock lock(&mutex_);
-        *response_->mutable_image() = std::move(result->analysis);
-        AddModels(result->models, response_);
-        timings_.Merge(result->timings);
-      }
-      BranchDone(result.status());
-    });
-  }
-  if (plan->voice) {
-    pipelines_.voice->AnalyzeClip(samples, model_context, [this](absl::StatusOr<VoiceResult> result) {
+  // Both branches are counted before either starts: one may finish (or be
+  // refused) before the other is launched.
+  branches_.Add(int{plan->any_image()} + int{plan->voice});
+  if (plan->any_image()) StartImage(model_context, *plan);
+  if (plan->voice) StartVoice(model_context);
+}
+
+void AnalyzeCall::StartImage(const ModelCallContext& context, const AnalysisPlan& plan) {
+  ImageJob job;
+  job.emotion = plan.emotion;
+  job.attire = plan.attire;
+  job.scene = plan.scene;
+  job.overrides = plan.overrides;
+  job.deadline = context.deadline;
+  job.cancellation = context.cancellation;
+  job.traffic_class = context.traffic_class;
+  const absl::Status admitted = AnalyzeEncodedImage(
+      pipelines_.image.get(), decode_queue_, &request_->image(), std::move(job),
+      {options_.max_image_pixels}, [this](absl::StatusOr<EncodedImageOutcome> outcome) {
+        if (outcome.ok()) {
+          absl::MutexLock lock(&mutex_);
+          decode_time_ += outcome->decode_time;
+          *response_->mutable_image() = std::move(outcome->analysis.analysis);
+          AddModels(outcome->analysis.models, response_);
+          timings_.Merge(outcome->analysis.timings);
+        }
+        BranchDone(outcome.status());
+      });
+  if (!admitted.ok()) BranchDone(admitted);
+}
+
+void AnalyzeCall::StartVoice(const ModelCallContext& context) {
+  auto task = std::make_unique<AdmissionTask>();
+  task->bytes = static_cast<int64_t>(request_->audio().ByteSizeLong());
+  task->deadline = context.deadline;
+  task->cancellation = context.cancellation;
+  task->run = [this, context](absl::Status admitted) {
+    if (!admitted.ok()) return BranchDone(admitted);
+    const absl::Time decode_start = absl::Now();
+    AudioDecodeOptions audio_options;
+    audio_options.max_seconds = options_.max_audio_seconds;
+    auto decoded = DecodeAudioForAnalysis(request_->audio(), audio_options);
+    if (!decoded.ok()) return BranchDone(decoded.status());
+    {
+      absl::MutexLock lock(&mutex_);
+      decode_time_ += absl::Now() - decode_start;
+    }
+    auto samples = std::make_shared<const std::vector<float>>(std::move(decoded->samples));
+    pipelines_.voice->AnalyzeClip(samples, context, [this](absl::StatusOr<VoiceResult> result) {
       if (result.ok()) {
         absl::MutexLock lock(&mutex_);
         *response_->mutable_voice() = std::move(result->voice);
@@ -138,22 +135,25 @@ void AnalyzeCall::Run() {
       }
       BranchDone(result.status());
     });
+  };
+  if (const absl::Status admitted = decode_queue_->Submit(task); !admitted.ok()) {
+    BranchDone(admitted);
   }
 }
 
 void AnalyzeCall::BranchDone(const absl::Status& status) {
-  absl::Status outcome;
-  {
+  // A failed branch makes the whole answer a failure: stop the other one.
+  if (!status.ok()) cancellation_->Cancel();
+  const std::optional<absl::Status> outcome = branches_.BranchDone(status);
+  if (!outcome.has_value()) return;
+  if (outcome->ok()) {
     absl::MutexLock lock(&mutex_);
-    if (!status.ok() && first_error_.ok()) first_error_ = status;
-    if (--pending_ > 0) return;
-    outcome = first_error_;
-    if (outcome.ok()) {
-      ReportPipelineTimings(timings_, absl::Now() - start_, response_->mutable_timings(),
-                            tracker_->metrics());
-    }
+    if (tracker_->metrics() != nullptr) tracker_->metrics()->RecordStage(Stage::kDecode, decode_time_);
+    response_->mutable_timings()->set_decode_ms(absl::ToDoubleMilliseconds(decode_time_));
+    ReportPipelineTimings(timings_, absl::Now() - start_, response_->mutable_timings(),
+                          tracker_->metrics());
   }
-  Complete(outcome);
+  Complete(*outcome);
 }
 
 void AnalyzeCall::Complete(const absl::Status& status) {
@@ -165,9 +165,22 @@ void AnalyzeCall::Complete(const absl::Status& status) {
   if (!status.ok()) {
     // Failed requests carry no partial results.
     response_->Clear();
-    AFFECT_LOG(INFO).With("request_id", request_->request_id())
-            .With("code", absl::StatusCodeToString(status.code()))
-        << "Analyze failed: " << status.message();
+    if (const std::optional<absl::Duration> pushback = RetryPushbackOf(status)) {
+      context_->AddTrailingMetadata(kRetryPushbackMetadataKey,
+                                    std::to_string(absl::ToInt64Milliseconds(*pushback)));
+    }
+    // Refusals under overload are routine and frequent: DEBUG, so that a
+    // flood of them cannot flood the log as well.
+    const bool routine = status.code() == absl::StatusCode::kResourceExhausted ||
+                         status.code() == absl::StatusCode::kDeadlineExceeded ||
+                         status.code() == absl::StatusCode::kCancelled;
+    const LogLevel level = routine ? LogLevel::kDebug : LogLevel::kInfo;
+    if (LogEnabled(level)) {
+      LogMessage(level, __FILE__, __LINE__)
+              .With("request_id", request_->request_id())
+              .With("code", absl::StatusCodeToString(status.code()))
+          << "Analyze failed: " << status.message();
+    }
   }
   final_status_ = ToGrpcStatus(status);
   Finish(final_status_);

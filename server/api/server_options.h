@@ -32,10 +32,32 @@ struct ServerOptions {
   std::string model_repository = "models/repository";
   DeviceSpec device;
   bool half_precision = false;
-  // LibTorch intra-op threads (process-wide); 0 leaves LibTorch's default.
-  int intra_op_threads = 1;
-  // Threads for decoding, pre- and post-processing.
-  int worker_threads = 2;
+  // LibTorch intra-op threads (process-wide); 0 = chosen for this machine
+  // (see server/api/machine_defaults.h).
+  int intra_op_threads = 0;
+  // Threads for pre- and post-processing; 0 = chosen for this machine.
+  int worker_threads = 0;
+  // Threads that decode admitted requests and frames; 0 = chosen for this
+  // machine.
+  int decode_threads = 0;
+
+  // Admission (server/engine/admission_queue.h): requests and frames waiting
+  // to be decoded, at most, and their bytes of media.
+  int max_queued_requests = 32;
+  int64_t max_queued_bytes = int64_t{256} << 20;
+
+  // Streams (server/stream/frame_scheduler.h): frames running at once over
+  // all streams (0 = chosen for this machine), and the default maximum age
+  // of a live stream's frame (StreamConfig.max_frame_age_ms overrides it).
+  int max_running_frames = 0;
+  absl::Duration stream_max_frame_age = absl::Seconds(1);
+  // A stream must send its config within this long, and then something at
+  // least this often, or it is closed (DEADLINE_EXCEEDED).
+  absl::Duration stream_config_timeout = absl::Seconds(5);
+  absl::Duration stream_idle_timeout = absl::Seconds(60);
+  // Open streams per client connection, at most (one client cannot take
+  // every one of max_streams).
+  int max_streams_per_connection = 16;
   // Upper bound on gRPC's own threads (0 = gRPC default).
   int grpc_max_threads = 0;
   // Load models on a background thread so health answers NOT_SERVING while

@@ -4,16 +4,35 @@
 
 namespace affect {
 
-bool StreamRegistry::Register(DrainableStream* stream) {
+RegisterResult StreamRegistry::Register(DrainableStream* stream, const std::string& connection) {
   absl::MutexLock lock(&mutex_);
-  if (draining_ || static_cast<int>(streams_.size()) >= max_streams_) return false;
-  streams_.insert(stream);
-  return true;
+  if (draining_) return RegisterResult::kDraining;
+  if (static_cast<int>(streams_.size()) >= max_streams_) return RegisterResult::kServerFull;
+  int& on_connection = per_connection_[connection];
+  if (on_connection >= max_per_connection_) {
+    if (on_connection == 0) per_connection_.erase(connection);
+    return RegisterResult::kConnectionFull;
+  }
+  ++on_connection;
+  streams_.emplace(stream, connection);
+  return RegisterResult::kOk;
 }
 
 void StreamRegistry::Unregister(DrainableStream* stream) {
   absl::MutexLock lock(&mutex_);
-  streams_.erase(stream);
+  auto found = streams_.find(stream);
+  if (found == streams_.end()) return;
+  auto connection = per_connection_.find(found->second);
+  if (connection != per_connection_.end() && --connection->second <= 0) {
+    per_connection_.erase(connection);
+  }
+  streams_.erase(found);
+}
+
+void StreamRegistry::CheckTimeouts(absl::Time now) {
+  // Under the lock for the same reason as DrainAll.
+  absl::MutexLock lock(&mutex_);
+  for (auto& [stream, connection] : streams_) stream->CheckTimeouts(now);
 }
 
 void StreamRegistry::DrainAll() {
@@ -22,7 +41,7 @@ void StreamRegistry::DrainAll() {
   // registry from Drain.
   absl::MutexLock lock(&mutex_);
   draining_ = true;
-  for (DrainableStream* stream : streams_) stream->Drain();
+  for (auto& [stream, connection] : streams_) stream->Drain();
 }
 
 bool StreamRegistry::WaitForNone(absl::Time deadline) {

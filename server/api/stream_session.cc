@@ -9,34 +9,16 @@
 #include "server/api/response_timings.h"
 #include "server/common/logging.h"
 #include "server/media/audio_decoder.h"
-#include "server/media/image_decoder.h"
+#include "server/pipeline/encoded_image_analysis.h"
 
 namespace affect {
 namespace {
-
-constexpr int64_t kMicrosPerSecond = 1'000'000;
-// Audio pieces shorter than this at the end of a stream are not analysed:
-// too short for a pitch or a voice-activity decision.
-constexpr int64_t kMinFinalPieceUs = 100'000;
-
-int64_t SamplesToMicros(size_t samples) {
-  return static_cast<int64_t>(samples) * kMicrosPerSecond / kAnalysisSampleRateHz;
-}
-size_t MicrosToSamples(int64_t micros) {
-  return static_cast<size_t>(micros * kAnalysisSampleRateHz / kMicrosPerSecond);
-}
 
 v1::StatusDetail ToDetail(const absl::Status& status) {
   v1::StatusDetail detail;
   detail.set_code(static_cast<int>(status.code()));
   detail.set_message(std::string(status.message()));
   return detail;
-}
-
-// Runs `task` on the pool, or inline once the pool has shut down.
-void Post(ThreadPool* workers, absl::AnyInvocable<void() &&> task) {
-  auto shared = std::make_shared<absl::AnyInvocable<void() &&>>(std::move(task));
-  if (!workers->Schedule([shared] { std::move(*shared)(); })) std::move(*shared)();
 }
 
 // Refuses a stream before it starts.
@@ -48,37 +30,92 @@ class RefusedStream : public grpc::ServerBidiReactor<v1::StreamRequest, v1::Stre
 
 }  // namespace
 
-StreamSession::StreamSession(grpc::CallbackServerContext* context, const ServerOptions& options,
-                             const Pipelines& pipelines, ThreadPool* workers,
-                             CallTracker* tracker, StreamRegistry* registry, absl::Time start)
+// The scheduler's way into a session. The scheduler may call it after the
+// session has ended (a decision made just before); Detach, in the session's
+// destructor, makes every later call a no-op, and a call in progress keeps
+// the session alive with a reference.
+class StreamSession::SchedulerSink : public stream::FrameSink {
+ public:
+  explicit SchedulerSink(StreamSession* session) : session_(session) {}
+
+  void StartFrame(int64_t frame_id) override {
+    if (StreamSession* session = Acquire()) {
+      session->OnFrameStart(frame_id);
+      session->Unref();
+    }
+    // Otherwise the session is gone; its handle's release returns the slot.
+  }
+  void DropFrame(int64_t frame_id, stream::FrameDropReason reason) override {
+    if (StreamSession* session = Acquire()) {
+      session->OnFrameDrop(frame_id, reason);
+      session->Unref();
+    }
+  }
+  void Detach() {
+    absl::MutexLock lock(&mutex_);
+    session_ = nullptr;
+  }
+
+ private:
+  StreamSession* Acquire() {
+    absl::MutexLock lock(&mutex_);
+    if (session_ == nullptr || !session_->TryRef()) return nullptr;
+    return session_;
+  }
+
+  absl::Mutex mutex_;
+  StreamSession* session_ ABSL_GUARDED_BY(mutex_);
+};
+
+StreamSession::StreamSession(grpc::CallbackServerContext* context,
+                             const StreamResources& resources, absl::Time start)
     : context_(context),
-      options_(options),
-      pipelines_(pipelines),
-      workers_(workers),
-      tracker_(tracker),
-      registry_(registry),
-      start_(start) {}
+      resources_(resources),
+      options_(*resources.options),
+      start_(start),
+      sink_(std::make_shared<SchedulerSink>(this)) {
+  last_read_ = start;
+}
+
+StreamSession::~StreamSession() {
+  // In this order: no scheduler call reaches the session after Detach, and
+  // releasing the handle returns any slot decided for it meanwhile.
+  sink_->Detach();
+  scheduled_.reset();
+}
 
 grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>* StreamSession::Start(
     grpc::CallbackServerContext* context, const grpc::Status& admitted,
-    const ServerOptions& options, const Pipelines& pipelines, ThreadPool* workers,
-    CallTracker* tracker, StreamRegistry* registry, absl::Time start) {
+    const StreamResources& resources, absl::Time start) {
   if (!admitted.ok()) return new RefusedStream(admitted);
-  auto* session =
-      new StreamSession(context, options, pipelines, workers, tracker, registry, start);
-  if (ServerMetrics* metrics = tracker->metrics(); metrics != nullptr) {
+  auto* session = new StreamSession(context, resources, start);
+  if (ServerMetrics* metrics = resources.tracker->metrics(); metrics != nullptr) {
     metrics->AddActiveStreams(1);
   }
   {
     absl::MutexLock lock(&session->mutex_);
-    if (!pipelines.ready()) {
+    const ServerOptions& options = *resources.options;
+    if (!resources.pipelines.ready()) {
       session->Abort(absl::UnavailableError(
           "the server is starting: models are still loading; retry in a few seconds"));
-    } else if (!registry->Register(session)) {
-      session->Abort(absl::ResourceExhaustedError(absl::StrCat(
-          "too many streams: ", options.max_streams, " are open (--max_streams); retry later")));
     } else {
-      session->registered_ = true;
+      switch (resources.registry->Register(session, context->peer())) {
+        case RegisterResult::kOk:
+          session->registered_ = true;
+          break;
+        case RegisterResult::kConnectionFull:
+          session->Abort(absl::ResourceExhaustedError(absl::StrCat(
+              "too many streams on this connection: ", options.max_streams_per_connection,
+              " are open (--max_streams_per_connection); close one or open another connection")));
+          break;
+        case RegisterResult::kServerFull:
+          session->Abort(absl::ResourceExhaustedError(absl::StrCat(
+              "too many streams: ", options.max_streams, " are open (--max_streams); retry later")));
+          break;
+        case RegisterResult::kDraining:
+          session->Abort(absl::UnavailableError("server is shutting down"));
+          break;
+      }
     }
   }
   session->Pump();
@@ -86,13 +123,42 @@ grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>* StreamSession::S
 }
 
 // ---------------------------------------------------------------------------
+// References
+// ---------------------------------------------------------------------------
+
+void StreamSession::Ref() {
+  absl::MutexLock lock(&mutex_);
+  ++refs_;
+}
+
+bool StreamSession::TryRef() {
+  absl::MutexLock lock(&mutex_);
+  if (refs_ == 0) return false;
+  ++refs_;
+  return true;
+}
+
+void StreamSession::Unref() {
+  bool last;
+  {
+    absl::MutexLock lock(&mutex_);
+    last = --refs_ == 0;
+  }
+  if (last) delete this;
+}
+
+// ---------------------------------------------------------------------------
 // gRPC reactions
 // ---------------------------------------------------------------------------
 
 void StreamSession::OnReadDone(bool ok) {
+  std::optional<int64_t> enqueue;
+  stream::ScheduledStream* scheduled = nullptr;
+  bool aborted = false;
   {
     absl::MutexLock lock(&mutex_);
     reading_ = false;
+    last_read_ = absl::Now();
     if (!ok) {
       read_closed_ = true;  // client half-closed (or the call broke: OnCancel says so)
     } else if (!abort_status_.has_value()) {
@@ -105,7 +171,7 @@ void StreamSession::OnReadDone(bool ok) {
       } else if (request_.has_config()) {
         status = absl::InvalidArgumentError("`config` may only be sent once, as the first message");
       } else if (request_.has_frame()) {
-        status = HandleFrame(request_.mutable_frame());
+        status = HandleFrame(request_.mutable_frame(), &enqueue);
       } else if (request_.has_audio()) {
         status = HandleAudio(request_.audio());
       } else {
@@ -113,16 +179,25 @@ void StreamSession::OnReadDone(bool ok) {
       }
       if (!status.ok()) Abort(status);
     }
+    scheduled = scheduled_view_;
+    aborted = abort_status_.has_value();
   }
+  // The scheduler may start or drop frames right here (its sink calls come
+  // back into this session), so it is called without mutex_.
+  if (enqueue.has_value() && scheduled != nullptr) scheduled->Enqueue(*enqueue);
+  if (aborted) CloseScheduled();
   Pump();
 }
 
 void StreamSession::OnWriteDone(bool ok) {
+  bool aborted;
   {
     absl::MutexLock lock(&mutex_);
     writing_ = false;
     if (!ok) Abort(absl::CancelledError("the client stopped reading (stream broken)"));
+    aborted = abort_status_.has_value();
   }
+  if (aborted) CloseScheduled();
   Pump();
 }
 
@@ -132,6 +207,7 @@ void StreamSession::OnCancel() {
     absl::MutexLock lock(&mutex_);
     Abort(absl::CancelledError("stream cancelled by the client"));
   }
+  CloseScheduled();
   Pump();
 }
 
@@ -145,7 +221,32 @@ void StreamSession::Drain() {
     draining_ = true;
     ++refs_;
   }
-  Post(workers_, [this] {
+  RunOnPoolOrInline(resources_.workers, [this] {
+    Pump();
+    Unref();
+  });
+}
+
+void StreamSession::CheckTimeouts(absl::Time now) {
+  // Called by the registry under its lock: decide here, act on a worker.
+  {
+    absl::MutexLock lock(&mutex_);
+    if (finish_decided_ || abort_status_.has_value() || draining_) return;
+    if (!configured_ && now - start_ > options_.stream_config_timeout) {
+      Abort(absl::DeadlineExceededError(absl::StrCat(
+          "no StreamConfig within ", absl::FormatDuration(options_.stream_config_timeout),
+          " of opening the stream (--stream_config_timeout): send `config` first")));
+    } else if (reading_ && now - last_read_ > options_.stream_idle_timeout) {
+      Abort(absl::DeadlineExceededError(absl::StrCat(
+          "the stream sent nothing for ", absl::FormatDuration(options_.stream_idle_timeout),
+          " (--stream_idle_timeout): closed as idle")));
+    } else {
+      return;
+    }
+    ++refs_;
+  }
+  RunOnPoolOrInline(resources_.workers, [this] {
+    CloseScheduled();
     Pump();
     Unref();
   });
@@ -159,21 +260,12 @@ void StreamSession::OnDone() {
     registered = registered_;
     status = final_status_;
   }
-  if (registered) registry_->Unregister(this);
-  if (ServerMetrics* metrics = tracker_->metrics(); metrics != nullptr) {
+  if (registered) resources_.registry->Unregister(this);
+  if (ServerMetrics* metrics = resources_.tracker->metrics(); metrics != nullptr) {
     metrics->AddActiveStreams(-1);
   }
-  tracker_->Done(RpcMethod::kAnalyzeStream, status, start_);
+  resources_.tracker->Done(RpcMethod::kAnalyzeStream, status, start_);
   Unref();
-}
-
-void StreamSession::Unref() {
-  bool last;
-  {
-    absl::MutexLock lock(&mutex_);
-    last = --refs_ == 0;
-  }
-  if (last) delete this;
 }
 
 // ---------------------------------------------------------------------------
@@ -184,27 +276,22 @@ absl::Status StreamSession::HandleConfig(const v1::StreamConfig& config) {
   auto id = CheckOrMakeId(config.stream_id(), "config.stream_id");
   if (!id.ok()) return id.status();
   stream_id_ = *id;
-  if (config.has_audio_format()) {
-    if (absl::Status status = ValidateAudioFormat(config.audio_format(), "config.audio_format");
-        !status.ok()) {
-      return status;
-    }
-    audio_format_ = config.audio_format();
-    resampler_ = std::make_unique<StreamingResampler>(config.audio_format().sample_rate_hz(),
-                                                      kAnalysisSampleRateHz);
-  }
   auto plan = MakeAnalysisPlan(
-      config.analyses(), config.options(), /*has_image=*/true, audio_format_.has_value(),
+      config.analyses(), config.options(), /*has_image=*/true, config.has_audio_format(),
       options_.disabled_analyses,
-      [this](v1::Analysis analysis) { return pipelines_.Availability(analysis); },
+      [this](v1::Analysis analysis) { return resources_.pipelines.Availability(analysis); },
       "config.analyses", "config.options");
   if (!plan.ok()) return plan.status();
   plan_ = *plan;
-  policy_ = config.drop_policy() == v1::DROP_POLICY_UNSPECIFIED ? v1::DROP_POLICY_DROP_OLDEST
-                                                                 : config.drop_policy();
-  if (!v1::DropPolicy_IsValid(policy_)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config.drop_policy: ", static_cast<int>(policy_), " is not a drop policy"));
+
+  stream::StreamScheduleOptions schedule;
+  schedule.max_running = kMaxRunningFrames;
+  schedule.drop_policy = config.drop_policy() == v1::DROP_POLICY_UNSPECIFIED
+                             ? v1::DROP_POLICY_DROP_OLDEST
+                             : config.drop_policy();
+  if (!v1::DropPolicy_IsValid(schedule.drop_policy)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config.drop_policy: ", static_cast<int>(schedule.drop_policy), " is not a drop policy"));
   }
   if (config.has_max_frames_in_flight()) {
     if (config.max_frames_in_flight() < 1 || config.max_frames_in_flight() > 64) {
@@ -212,49 +299,73 @@ absl::Status StreamSession::HandleConfig(const v1::StreamConfig& config) {
                                                      config.max_frames_in_flight(),
                                                      " is outside [1, 64]"));
     }
-    max_in_flight_ = static_cast<int>(config.max_frames_in_flight());
+    schedule.max_in_flight = static_cast<int>(config.max_frames_in_flight());
   }
+  schedule.max_frame_age = options_.stream_max_frame_age;
+  if (config.has_max_frame_age_ms()) {
+    if (config.max_frame_age_ms() < 1 || config.max_frame_age_ms() > 60000) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config.max_frame_age_ms: ", config.max_frame_age_ms(), " is outside [1, 60000]"));
+    }
+    schedule.max_frame_age = absl::Milliseconds(config.max_frame_age_ms());
+  }
+
   auto aggregator_options = stream::StreamAggregatorOptionsFromConfig(config);
   if (!aggregator_options.ok()) return aggregator_options.status();
   aggregator_options->stream_id = stream_id_;
   auto aggregator = stream::StreamAggregator::Create(*aggregator_options);
   if (!aggregator.ok()) return aggregator.status();
+  if (config.has_audio_format()) {
+    if (absl::Status status = ValidateAudioFormat(config.audio_format(), "config.audio_format");
+        !status.ok()) {
+      return status;
+    }
+    audio_format_ = config.audio_format();
+    audio_ = std::make_unique<stream::AudioPiecer>(config.audio_format().sample_rate_hz(),
+                                                   aggregator_options->aggregate_interval_us,
+                                                   kMaxBufferedAudioSeconds);
+  }
+  // Open takes the scheduler's lock but calls no sink: safe under mutex_.
+  auto scheduled = resources_.scheduler->Open(schedule, sink_);
+  if (!scheduled.ok()) return scheduled.status();
   aggregator_ = *std::move(aggregator);
+  scheduled_ = *std::move(scheduled);
+  scheduled_view_ = scheduled_.get();
   configured_ = true;
-  AFFECT_LOG(INFO).With("stream_id", stream_id_).With("max_frames_in_flight", max_in_flight_)
-          .With("drop_policy", v1::DropPolicy_Name(policy_))
+  AFFECT_LOG(INFO).With("stream_id", stream_id_)
+          .With("max_frames_in_flight", schedule.max_in_flight)
+          .With("drop_policy", v1::DropPolicy_Name(schedule.drop_policy))
+          .With("max_frame_age_ms", absl::ToInt64Milliseconds(schedule.max_frame_age))
       << "stream started";
   return absl::OkStatus();
 }
 
-absl::Status StreamSession::HandleFrame(v1::VideoFrame* frame) {
+absl::Status StreamSession::HandleFrame(v1::VideoFrame* frame, std::optional<int64_t>* enqueue) {
   if (last_sequence_.has_value() && frame->sequence() <= *last_sequence_) {
     return absl::InvalidArgumentError(absl::StrCat("frame.sequence ", frame->sequence(),
                                                    " does not increase (previous ",
                                                    *last_sequence_, ")"));
   }
-  if (frame->timestamp_us() < 0 ||
-      (last_timestamp_us_.has_value() && frame->timestamp_us() < *last_timestamp_us_)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("frame.timestamp_us ", frame->timestamp_us(),
-                     " is negative or earlier than the previous frame's"));
+  if (frame->timestamp_us() < 0 || frame->timestamp_us() > stream::kMaxStreamTimeUs) {
+    return absl::InvalidArgumentError(absl::StrCat("frame.timestamp_us ", frame->timestamp_us(),
+                                                   " is outside [0, ", stream::kMaxStreamTimeUs,
+                                                   "]"));
+  }
+  if (last_timestamp_us_.has_value() && frame->timestamp_us() < *last_timestamp_us_) {
+    return absl::InvalidArgumentError(absl::StrCat("frame.timestamp_us ", frame->timestamp_us(),
+                                                   " is earlier than the previous frame's (",
+                                                   *last_timestamp_us_, ")"));
   }
   last_sequence_ = frame->sequence();
   last_timestamp_us_ = frame->timestamp_us();
   media_end_us_ = std::max(media_end_us_, frame->timestamp_us());
   stats_.set_frames_received(stats_.frames_received() + 1);
-  ServerMetrics* metrics = tracker_->metrics();
-  if (metrics != nullptr) metrics->RecordFrames(FrameEvent::kReceived);
-
-  if (static_cast<int>(waiting_.size()) + running_ >= max_in_flight_) {
-    // Full (BACKPRESSURE never gets here: it stops reading instead).
-    const bool drop_waiting = policy_ == v1::DROP_POLICY_DROP_OLDEST && !waiting_.empty();
-    if (drop_waiting) waiting_.pop_front();
-    stats_.set_frames_dropped(stats_.frames_dropped() + 1);
-    if (metrics != nullptr) metrics->RecordFrames(FrameEvent::kDropped);
-    if (!drop_waiting) return absl::OkStatus();  // the new frame is the one dropped
+  if (ServerMetrics* metrics = resources_.tracker->metrics(); metrics != nullptr) {
+    metrics->RecordFrames(FrameEvent::kReceived);
   }
-  waiting_.push_back(WaitingFrame{std::move(*frame), absl::Now()});
+  const int64_t index = next_index_++;
+  held_.emplace(index, HeldFrame{std::move(*frame), absl::Now()});
+  *enqueue = index;
   return absl::OkStatus();
 }
 
@@ -270,25 +381,16 @@ absl::Status StreamSession::HandleAudio(const v1::AudioChunk& chunk) {
                                     static_cast<double>(samples->size()) /
                                         audio_format_->sample_rate_hz());
   if (!plan_.voice) return absl::OkStatus();  // counted, not analysed
-  if (!audio_started_) {
-    if (chunk.timestamp_us() < 0) {
-      return absl::InvalidArgumentError("audio.timestamp_us must not be negative");
-    }
-    audio_started_ = true;
-    audio_start_us_ = chunk.timestamp_us();
+  int64_t dropped_us = 0;
+  if (absl::Status status = audio_->Add(chunk.timestamp_us(), *samples, &dropped_us);
+      !status.ok()) {
+    return status;
   }
-  resampler_->Process(*samples, &audio_);
-  const int64_t buffered_us = SamplesToMicros(audio_.size());
-  if (buffered_us > static_cast<int64_t>(kMaxBufferedAudioSeconds * kMicrosPerSecond)) {
-    // Voice analysis fell far behind: drop the oldest audio, keep memory
-    // bounded.
-    const size_t excess = audio_.size() - MicrosToSamples(static_cast<int64_t>(
-                                              kMaxBufferedAudioSeconds * kMicrosPerSecond));
-    audio_.erase(audio_.begin(), audio_.begin() + static_cast<long>(excess));
-    audio_start_us_ += SamplesToMicros(excess);
-    AFFECT_LOG(WARNING).With("stream_id", stream_id_) << "voice analysis behind: audio dropped";
+  if (dropped_us > 0) {
+    AFFECT_LOG(WARNING).With("stream_id", stream_id_).With("dropped_ms", dropped_us / 1000)
+        << "voice analysis behind: audio dropped";
   }
-  media_end_us_ = std::max(media_end_us_, audio_start_us_ + SamplesToMicros(audio_.size()));
+  media_end_us_ = std::max(media_end_us_, audio_->end_us());
   return absl::OkStatus();
 }
 
@@ -296,17 +398,77 @@ void StreamSession::Abort(const absl::Status& status) {
   if (abort_status_.has_value()) return;
   abort_status_ = status;
   cancellation_->Cancel();
-  // Queued work is dropped at once; running frames finish quickly (their
+  // Queued work is dropped at once (the scheduler's waiting frames with
+  // CloseScheduled, right after); running frames finish quickly (their
   // queued model work is dropped by the cancellation flag).
-  stats_.set_frames_dropped(stats_.frames_dropped() + waiting_.size());
-  waiting_.clear();
-  audio_.clear();
   completed_.clear();
   outgoing_.clear();
   if (!stream_id_.empty() || status.code() != absl::StatusCode::kCancelled) {
     AFFECT_LOG(INFO).With("stream_id", stream_id_)
             .With("code", absl::StatusCodeToString(status.code()))
         << "stream ended: " << status.message();
+  }
+}
+
+void StreamSession::CloseScheduled() {
+  stream::ScheduledStream* scheduled;
+  {
+    absl::MutexLock lock(&mutex_);
+    scheduled = scheduled_view_;
+  }
+  if (scheduled != nullptr) scheduled->Close();
+}
+
+// ---------------------------------------------------------------------------
+// The scheduler's decisions
+// ---------------------------------------------------------------------------
+
+void StreamSession::OnFrameStart(int64_t index) {
+  std::optional<HeldFrame> frame;
+  stream::ScheduledStream* scheduled;
+  {
+    absl::MutexLock lock(&mutex_);
+    scheduled = scheduled_view_;
+    auto held = held_.find(index);
+    if (!abort_status_.has_value() && held != held_.end()) {
+      frame = std::move(held->second);
+      ++running_;
+      ++refs_;
+    }
+    if (held != held_.end()) held_.erase(held);
+  }
+  if (!frame.has_value()) {
+    // The stream has ended: hand the slot straight back.
+    if (scheduled != nullptr) scheduled->FrameDone(index);
+    return;
+  }
+  // On the pool: a refused frame finishes at once and frees its slot, which
+  // may start the next frame; inline, that would recurse through the
+  // scheduler.
+  RunOnPoolOrInline(resources_.workers, [this, frame = std::move(*frame), index]() mutable {
+    ProcessFrame(std::move(frame), index);
+  });
+}
+
+void StreamSession::OnFrameDrop(int64_t index, stream::FrameDropReason reason) {
+  {
+    absl::MutexLock lock(&mutex_);
+    held_.erase(index);
+    if (!abort_status_.has_value()) CountDropped(index, reason);
+  }
+  Pump();  // a dropped frame may have been what the next result waited for
+}
+
+void StreamSession::CountDropped(int64_t index, stream::FrameDropReason reason) {
+  FrameOutcome skipped;
+  skipped.dropped = true;
+  completed_[index] = std::move(skipped);
+  stats_.set_frames_dropped(stats_.frames_dropped() + 1);
+  const bool too_old = reason == stream::FrameDropReason::kTooOld;
+  if (too_old) stats_.set_frames_too_old(stats_.frames_too_old() + 1);
+  if (ServerMetrics* metrics = resources_.tracker->metrics(); metrics != nullptr) {
+    metrics->RecordFrames(FrameEvent::kDropped);
+    if (too_old) metrics->RecordFrames(FrameEvent::kTooOld);
   }
 }
 
@@ -329,36 +491,17 @@ void StreamSession::QueueAggregates(std::vector<v1::StreamAggregate>* aggregates
   aggregates->clear();
 }
 
-int64_t StreamSession::PieceEnd(int64_t from_us) const {
-  // Pieces of at most a second that never straddle an aggregate window:
-  // each window is cut into n equal pieces.
-  const int64_t interval = aggregator_->options().aggregate_interval_us;
-  const int64_t n = (interval + kMicrosPerSecond - 1) / kMicrosPerSecond;
-  const int64_t window = from_us / interval;
-  for (int64_t k = 1; k <= n; ++k) {
-    const int64_t boundary = window * interval + k * interval / n;
-    if (boundary > from_us) return boundary;
-  }
-  return (window + 1) * interval;
-}
-
-std::optional<StreamSession::VoicePiece> StreamSession::NextVoicePiece(bool final) {
-  if (!plan_.voice || !audio_started_ || audio_.empty()) return std::nullopt;
-  const int64_t buffered_end = audio_start_us_ + SamplesToMicros(audio_.size());
-  const int64_t end = PieceEnd(audio_start_us_);
-  if (end <= buffered_end) return VoicePiece{audio_start_us_, end};
-  if (final && buffered_end - audio_start_us_ >= kMinFinalPieceUs) {
-    return VoicePiece{audio_start_us_, buffered_end};
-  }
-  return std::nullopt;
-}
-
 void StreamSession::EmitCompleted() {
   std::vector<v1::StreamAggregate> aggregates;
   while (true) {
     auto next = completed_.find(next_emit_index_);
     if (next == completed_.end()) break;
     FrameOutcome& outcome = next->second;
+    if (outcome.dropped) {
+      completed_.erase(next);
+      ++next_emit_index_;
+      continue;
+    }
     if (outcome.ok) {
       const int64_t timestamp = outcome.result.timestamp_us();
       // Voice must reach the aggregator before a frame closes its window:
@@ -366,9 +509,13 @@ void StreamSession::EmitCompleted() {
       // ready to be (Pump starts it right after this).
       const int64_t window_end = aggregator_->open_window_end_us();
       if (timestamp >= window_end) {
-        const std::optional<VoicePiece> ready_piece =
-            voice_in_flight_.has_value() ? voice_in_flight_ : NextVoicePiece(false);
-        if (ready_piece.has_value() && ready_piece->start_us < window_end) {
+        std::optional<int64_t> piece_start;
+        if (voice_in_flight_.has_value()) {
+          piece_start = voice_in_flight_->start_us;
+        } else if (plan_.voice && audio_ != nullptr) {
+          if (auto ready = audio_->Peek(false)) piece_start = ready->start_us;
+        }
+        if (piece_start.has_value() && *piece_start < window_end) {
           break;  // resumes when the voice piece is done
         }
       }
@@ -388,59 +535,40 @@ void StreamSession::EmitCompleted() {
 }
 
 void StreamSession::Pump() {
-  bool start_read = false;
-  bool start_write = false;
-  bool finish = false;
-  grpc::Status finish_status;
-  std::vector<std::pair<WaitingFrame, int64_t>> frames_to_start;
-  std::optional<std::pair<VoicePiece, std::shared_ptr<const std::vector<float>>>> voice_to_start;
+  if (!TryRef()) return;
+  std::optional<stream::AudioPiece> voice_to_start;
   {
     absl::MutexLock lock(&mutex_);
-    if (finish_called_) return;
-    if (abort_status_.has_value()) {
+    if (finish_decided_) {
+      // Nothing more to decide; issue what was decided.
+    } else if (abort_status_.has_value()) {
       // Nothing new starts; finish once running work has come back.
       if (running_ == 0 && !voice_in_flight_.has_value() && !writing_) {
-        finish_called_ = true;
-        finish = true;
-        finish_status = ToGrpcStatus(*abort_status_);
-        final_status_ = finish_status;
+        finish_decided_ = true;
+        final_status_ = ToGrpcStatus(*abort_status_);
+        grpc_ops_.push_back(GrpcOp::kFinish);
       }
     } else {
+      const bool room_for_responses = outgoing_.size() < kMaxQueuedResponses;
       if (configured_) {
         EmitCompleted();
-        // Frames: start in arrival order while there is room.
-        // Results held for ordering or waiting to be written count against
-        // the same bound, so a stalled reader or voice piece stops new frames
-        // instead of growing memory.
-        while (!waiting_.empty() && running_ < kMaxRunningFrames &&
-               outgoing_.size() + completed_.size() < kMaxQueuedResponses) {
-          frames_to_start.emplace_back(std::move(waiting_.front()), next_index_++);
-          waiting_.pop_front();
-          ++running_;
-          ++refs_;
-        }
-        // Voice: one piece at a time (the stream baseline is sequential).
+        // Voice: one piece at a time (the stream baseline is sequential),
+        // and none while responses pile up unread (audio then waits in the
+        // piecer's bounded buffer).
         const bool input_over = read_closed_ || draining_;
-        if (input_over && resampler_ != nullptr && !resampler_flushed_ && audio_started_) {
-          resampler_->Flush(&audio_);
-          resampler_flushed_ = true;
-        }
-        if (!voice_in_flight_.has_value()) {
-          if (auto piece = NextVoicePiece(input_over && waiting_.empty() && running_ == 0)) {
-            const size_t count =
-                std::min(audio_.size(), MicrosToSamples(piece->end_us - piece->start_us));
-            auto samples =
-                std::make_shared<const std::vector<float>>(audio_.begin(), audio_.begin() + static_cast<long>(count));
-            audio_.erase(audio_.begin(), audio_.begin() + static_cast<long>(count));
-            audio_start_us_ = piece->end_us;
-            voice_in_flight_ = *piece;
-            voice_to_start.emplace(*piece, std::move(samples));
+        if (input_over && audio_ != nullptr) audio_->Finish();
+        if (plan_.voice && audio_ != nullptr && !voice_in_flight_.has_value() &&
+            room_for_responses) {
+          const bool final = input_over && held_.empty() && running_ == 0;
+          if (auto piece = audio_->Take(final)) {
+            voice_in_flight_ = stream::AudioPiece{piece->start_us, piece->end_us, nullptr};
+            voice_to_start = std::move(piece);
             ++refs_;
           }
         }
         // End of input and everything answered: last aggregate and summary.
-        if (input_over && !flushed_ && waiting_.empty() && running_ == 0 && completed_.empty() &&
-            !voice_in_flight_.has_value() && !voice_to_start.has_value()) {
+        if (input_over && !flushed_ && held_.empty() && running_ == 0 && completed_.empty() &&
+            !voice_in_flight_.has_value()) {
           std::vector<v1::StreamAggregate> aggregates;
           aggregator_->Finish(std::max(media_end_us_, aggregator_->stream_time_us()), &aggregates);
           QueueAggregates(&aggregates);
@@ -454,83 +582,92 @@ void StreamSession::Pump() {
                   .With("frames_received", stats_.frames_received())
                   .With("frames_analysed", stats_.frames_analysed())
                   .With("frames_dropped", stats_.frames_dropped())
+                  .With("frames_too_old", stats_.frames_too_old())
               << "stream finished";
         }
       } else if (draining_) {
         // Draining before the config arrived: nothing to flush.
         flushed_ = true;
       }
-      // Read more unless the input is over or back-pressure applies.
-      const bool room = policy_ != v1::DROP_POLICY_BACKPRESSURE ||
-                        static_cast<int>(waiting_.size()) + running_ < max_in_flight_;
+      // Read more unless the input is over, back-pressure applies, or the
+      // client is not reading what it was sent.
+      const bool room = room_for_responses &&
+                        (scheduled_view_ == nullptr || scheduled_view_->HasRoom());
       if (!reading_ && !read_closed_ && !draining_ && room) {
         reading_ = true;
-        start_read = true;
+        last_read_ = absl::Now();
+        grpc_ops_.push_back(GrpcOp::kRead);
       }
       if (!writing_ && !outgoing_.empty()) {
         writing_ = true;
         writing_response_ = std::move(outgoing_.front());
         outgoing_.pop_front();
-        start_write = true;
+        grpc_ops_.push_back(GrpcOp::kWrite);
       }
       if (flushed_ && !writing_ && outgoing_.empty()) {
-        finish_called_ = true;
-        finish = true;
+        finish_decided_ = true;
         final_status_ = grpc::Status::OK;
-        finish_status = final_status_;
+        grpc_ops_.push_back(GrpcOp::kFinish);
       }
     }
   }
-  // gRPC operations and worker hand-offs, outside the lock.
-  for (auto& [frame, index] : frames_to_start) {
-    Post(workers_, [this, frame = std::move(frame), index = index]() mutable {
-      ProcessFrame(std::move(frame), index);
-    });
-  }
   if (voice_to_start.has_value()) {
-    Post(workers_, [this, piece = voice_to_start->first,
-                    samples = std::move(voice_to_start->second)]() mutable {
-      ProcessVoice(piece, std::move(samples));
+    RunOnPoolOrInline(resources_.workers, [this, piece = std::move(*voice_to_start)]() mutable {
+      ProcessVoice(std::move(piece));
     });
   }
-  if (start_write) StartWrite(&writing_response_);
-  if (start_read) StartRead(&request_);
-  if (finish) Finish(finish_status);
+  RunGrpcOps();
+  Unref();
+}
+
+void StreamSession::RunGrpcOps() {
+  {
+    absl::MutexLock lock(&mutex_);
+    if (issuing_ops_) return;  // the thread issuing ops will issue ours too, in order
+    issuing_ops_ = true;
+  }
+  while (true) {
+    GrpcOp op;
+    grpc::Status status;
+    {
+      absl::MutexLock lock(&mutex_);
+      if (grpc_ops_.empty()) {
+        issuing_ops_ = false;
+        return;
+      }
+      op = grpc_ops_.front();
+      grpc_ops_.pop_front();
+      status = final_status_;
+    }
+    switch (op) {
+      case GrpcOp::kRead:
+        StartRead(&request_);
+        break;
+      case GrpcOp::kWrite:
+        StartWrite(&writing_response_);
+        break;
+      case GrpcOp::kFinish:
+        Finish(status);
+        break;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
 // Work on the pool
 // ---------------------------------------------------------------------------
 
-void StreamSession::ProcessFrame(WaitingFrame waiting, int64_t index) {
+void StreamSession::ProcessFrame(HeldFrame held, int64_t index) {
+  auto frame = std::make_shared<HeldFrame>(std::move(held));
   FrameOutcome outcome;
-  v1::FrameResult& result = outcome.result;
-  result.set_sequence(waiting.frame.sequence());
-  result.set_timestamp_us(waiting.frame.timestamp_us());
-  const absl::Time decode_start = absl::Now();
+  outcome.result.set_sequence(frame->frame.sequence());
+  outcome.result.set_timestamp_us(frame->frame.timestamp_us());
   AnalysisPlan plan;
   {
     absl::MutexLock lock(&mutex_);
     plan = plan_;
   }
-  // Shed before decoding when the models are saturated (see CheckCapacity).
-  if (absl::Status capacity = pipelines_.image->CheckCapacity(plan.emotion, plan.attire, plan.scene);
-      !capacity.ok()) {
-    *result.mutable_error() = ToDetail(capacity);
-    return FrameDone(index, std::move(outcome));
-  }
-  auto rgb = DecodeImage(waiting.frame.image(), {options_.max_image_pixels});
-  if (!rgb.ok()) {
-    *result.mutable_error() = ToDetail(rgb.status());
-    return FrameDone(index, std::move(outcome));
-  }
-  const absl::Duration decode_time = absl::Now() - decode_start;
-  result.mutable_timings()->set_decode_ms(absl::ToDoubleMilliseconds(decode_time));
-  if (ServerMetrics* metrics = tracker_->metrics(); metrics != nullptr) {
-    metrics->RecordStage(Stage::kDecode, decode_time);
-  }
   ImageJob job;
-  job.rgb = std::make_shared<const cv::Mat>(*std::move(rgb));
   job.emotion = plan.emotion;
   job.attire = plan.attire;
   job.scene = plan.scene;
@@ -538,28 +675,40 @@ void StreamSession::ProcessFrame(WaitingFrame waiting, int64_t index) {
   job.deadline = absl::FromChrono(context_->deadline());
   job.cancellation = cancellation_;
   job.traffic_class = TrafficClass::kStream;
-  const absl::Time received = waiting.received;
-  pipelines_.image->Analyze(
-      std::move(job), [this, index, received, outcome = std::move(outcome)](
-                          absl::StatusOr<ImageJobResult> analysed) mutable {
-        v1::FrameResult& frame_result = outcome.result;
+  // The frame (and its image) lives in `frame` until the callback has run.
+  const absl::Status admitted = AnalyzeEncodedImage(
+      resources_.pipelines.image.get(), resources_.decode_queue, &frame->frame.image(),
+      std::move(job), {options_.max_image_pixels},
+      [this, index, frame, outcome](absl::StatusOr<EncodedImageOutcome> analysed) mutable {
+        v1::FrameResult& result = outcome.result;
         if (analysed.ok()) {
-          *frame_result.mutable_analysis() = std::move(analysed->analysis);
-          ReportPipelineTimings(analysed->timings, absl::Now() - received,
-                                frame_result.mutable_timings(), tracker_->metrics());
+          *result.mutable_analysis() = std::move(analysed->analysis.analysis);
+          result.mutable_timings()->set_decode_ms(
+              absl::ToDoubleMilliseconds(analysed->decode_time));
+          if (ServerMetrics* metrics = resources_.tracker->metrics(); metrics != nullptr) {
+            metrics->RecordStage(Stage::kDecode, analysed->decode_time);
+          }
+          ReportPipelineTimings(analysed->analysis.timings, absl::Now() - frame->received,
+                                result.mutable_timings(), resources_.tracker->metrics());
           outcome.ok = true;
         } else {
-          *frame_result.mutable_error() = ToDetail(analysed.status());
+          *result.mutable_error() = ToDetail(analysed.status());
         }
         FrameDone(index, std::move(outcome));
       });
+  if (!admitted.ok()) {
+    *outcome.result.mutable_error() = ToDetail(admitted);
+    FrameDone(index, std::move(outcome));
+  }
 }
 
 void StreamSession::FrameDone(int64_t index, FrameOutcome outcome) {
+  stream::ScheduledStream* scheduled;
   {
     absl::MutexLock lock(&mutex_);
     --running_;
-    ServerMetrics* metrics = tracker_->metrics();
+    scheduled = scheduled_view_;
+    ServerMetrics* metrics = resources_.tracker->metrics();
     if (outcome.ok) {
       stats_.set_frames_analysed(stats_.frames_analysed() + 1);
       if (metrics != nullptr) metrics->RecordFrames(FrameEvent::kAnalysed);
@@ -569,22 +718,24 @@ void StreamSession::FrameDone(int64_t index, FrameOutcome outcome) {
     }
     if (!abort_status_.has_value()) completed_[index] = std::move(outcome);
   }
+  // Frees the slot: may start a frame of this or another stream.
+  scheduled->FrameDone(index);
   Pump();
   Unref();
 }
 
-void StreamSession::ProcessVoice(VoicePiece piece,
-                                 std::shared_ptr<const std::vector<float>> samples) {
+void StreamSession::ProcessVoice(stream::AudioPiece piece) {
   ModelCallContext context;
   context.deadline = absl::FromChrono(context_->deadline());
   context.cancellation = cancellation_;
   context.traffic_class = TrafficClass::kStream;
-  pipelines_.voice->AnalyzeStreamWindow(
+  std::shared_ptr<const std::vector<float>> samples = std::move(piece.samples);
+  resources_.pipelines.voice->AnalyzeStreamWindow(
       std::move(samples), &voice_state_, context,
       [this, piece](absl::StatusOr<VoiceResult> result) { VoiceDone(piece, std::move(result)); });
 }
 
-void StreamSession::VoiceDone(VoicePiece piece, absl::StatusOr<VoiceResult> result) {
+void StreamSession::VoiceDone(stream::AudioPiece piece, absl::StatusOr<VoiceResult> result) {
   {
     absl::MutexLock lock(&mutex_);
     voice_in_flight_.reset();

@@ -1,28 +1,37 @@
-// One AnalyzeStream session (gRPC callback bidi reactor).
+// One AnalyzeStream session (gRPC callback bidi reactor): reads, writes and
+// finishes; the decisions live in plain classes under server/stream/.
 //
 // Reads the config, then frames and audio chunks in any interleaving.
-// Frames are analysed through the image pipeline, at most two at a time,
-// with up to `max_frames_in_flight` accepted-and-unanswered frames; beyond
-// that the drop policy applies (drop oldest waiting, drop newest, or stop
-// reading: gRPC flow control then pushes back on the client). Results go out
-// in frame order, followed by the aggregates the stream's StreamAggregator
-// emits. Audio is resampled to 16 kHz and analysed in pieces of at most one
-// second aligned to the aggregate windows, one piece at a time.
+//   Frames go to the server-wide FrameScheduler (stream/frame_scheduler.h),
+//   which decides when each starts (a fair share of one frame budget, in
+//   order), and which are dropped (drop policy, maximum frame age). A started
+//   frame passes admission and is decoded and analysed through the shared
+//   "encoded image" use case (pipeline/encoded_image_analysis.h).
+//   Audio goes to an AudioPiecer (stream/audio_piecer.h); its pieces are
+//   analysed one at a time.
+// Results go out in frame order (dropped frames are skipped), followed by the
+// aggregates of the stream's StreamAggregator.
 //
-// Memory per session is bounded: waiting frames (max_frames_in_flight),
-// running frames (2), queued responses (kMaxQueuedResponses: frames stop
-// starting beyond it), buffered audio (kMaxBufferedAudioSeconds: oldest
-// dropped beyond it), and the aggregator's own bounds.
+// Memory per session is bounded: frames held by the scheduler
+// (max_frames_in_flight), queued responses (kMaxQueuedResponses: neither
+// frames, voice pieces nor reads start beyond it), buffered audio
+// (kMaxBufferedAudioSeconds), and the aggregator's own bounds.
 //
 // Ends: client half-close -> remaining work finishes, last aggregate,
 // summary, OK. Server drain -> the same, without reading further, summary
 // reason "server shutting down". Cancel or broken stream -> queued work is
-// dropped at once, CANCELLED. A protocol error (no config first, a second
-// config, decreasing sequence or timestamp, bad audio) -> INVALID_ARGUMENT.
-// A bad frame (corrupt image) only fails that frame (FrameResult.error).
+// dropped at once, CANCELLED. No config within --stream_config_timeout, or
+// nothing read for --stream_idle_timeout -> DEADLINE_EXCEEDED. A protocol
+// error (no config first, a second config, decreasing sequence or
+// timestamp, a timestamp out of range, bad audio) -> INVALID_ARGUMENT. A bad
+// frame (corrupt image) only fails that frame (FrameResult.error).
 //
-// Lifetime: deleted when gRPC is done with it (OnDone) AND no pipeline
-// callback still refers to it.
+// gRPC operations (StartRead, StartWrite, Finish) are decided under the lock
+// and issued afterwards by one thread at a time, in the order decided, so a
+// read decided before Finish is never issued after it.
+//
+// Lifetime: deleted when gRPC is done with it (OnDone) AND no callback
+// (pipeline, scheduler, worker) still refers to it.
 #ifndef AFFECT_SERVER_API_STREAM_SESSION_H_
 #define AFFECT_SERVER_API_STREAM_SESSION_H_
 
@@ -45,86 +54,110 @@
 #include "server/api/pipelines.h"
 #include "server/api/server_options.h"
 #include "server/api/stream_registry.h"
+#include "server/engine/admission_queue.h"
 #include "server/engine/thread_pool.h"
-#include "server/media/audio_resampler.h"
+#include "server/stream/audio_piecer.h"
+#include "server/stream/frame_scheduler.h"
 #include "server/stream/stream_aggregator.h"
 
 namespace affect {
 
+// What a stream session needs from the server. All outlive every session.
+struct StreamResources {
+  const ServerOptions* options = nullptr;
+  Pipelines pipelines;
+  ThreadPool* workers = nullptr;
+  AdmissionQueue* decode_queue = nullptr;
+  stream::FrameScheduler* scheduler = nullptr;
+  CallTracker* tracker = nullptr;
+  StreamRegistry* registry = nullptr;
+};
+
 class StreamSession : public grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>,
                       public DrainableStream {
  public:
-  // Frames analysed concurrently per stream.
+  // Frames analysed concurrently per stream (the scheduler's per-stream cap).
   static constexpr int kMaxRunningFrames = 2;
-  // Responses waiting for the client to read; no new frame starts beyond it.
+  // Responses waiting for the client to read; nothing new starts beyond it.
   static constexpr size_t kMaxQueuedResponses = 32;
   static constexpr double kMaxBufferedAudioSeconds = 30.0;
 
   // `admitted`: the CallTracker's verdict; not OK refuses the stream with it.
   static grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>* Start(
       grpc::CallbackServerContext* context, const grpc::Status& admitted,
-      const ServerOptions& options, const Pipelines& pipelines, ThreadPool* workers,
-      CallTracker* tracker, StreamRegistry* registry, absl::Time start);
+      const StreamResources& resources, absl::Time start);
+
+  ~StreamSession() override;
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
   void Drain() override;
+  void CheckTimeouts(absl::Time now) override;
 
  private:
-  struct WaitingFrame {
+  class SchedulerSink;
+  struct HeldFrame {
     v1::VideoFrame frame;
     absl::Time received;
   };
   struct FrameOutcome {
     v1::FrameResult result;
     bool ok = false;
+    bool dropped = false;  // never answered: skipped when emitting in order
   };
-  struct VoicePiece {
-    int64_t start_us = 0;
-    int64_t end_us = 0;
-  };
+  enum class GrpcOp { kRead, kWrite, kFinish };
 
-  StreamSession(grpc::CallbackServerContext* context, const ServerOptions& options,
-                const Pipelines& pipelines, ThreadPool* workers, CallTracker* tracker,
-                StreamRegistry* registry, absl::Time start);
+  StreamSession(grpc::CallbackServerContext* context, const StreamResources& resources,
+                absl::Time start);
 
-  // Message handling (mutex_ held).
+  // Message handling (mutex_ held). A frame to hand to the scheduler comes
+  // back in *enqueue (the scheduler is called without mutex_).
   absl::Status HandleConfig(const v1::StreamConfig& config) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  absl::Status HandleFrame(v1::VideoFrame* frame) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status HandleFrame(v1::VideoFrame* frame, std::optional<int64_t>* enqueue)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status HandleAudio(const v1::AudioChunk& chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  // Stops the session with `status` (protocol error, cancel, broken write).
+  // Stops the session with `status` (protocol error, cancel, broken write,
+  // timeout). The caller then calls CloseScheduled() without the lock.
   void Abort(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void CloseScheduled();
 
-  // Decides and performs whatever can happen next: emit results, start
-  // frames and voice, read, write, finish. Called after every event; safe
-  // from any thread. gRPC operations are issued outside the lock.
+  // Decides whatever can happen next (emit results, start voice, read,
+  // write, finish) under the lock, then issues the gRPC operations. Safe
+  // from any thread; called after every event.
   void Pump();
+  void RunGrpcOps();
   void EmitCompleted() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  std::optional<VoicePiece> NextVoicePiece(bool final) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  int64_t PieceEnd(int64_t from_us) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void QueueResponse(v1::StreamResponse response) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void QueueAggregates(std::vector<v1::StreamAggregate>* aggregates)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void CountDropped(int64_t index, stream::FrameDropReason reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  // The scheduler's decisions (through SchedulerSink).
+  void OnFrameStart(int64_t index);
+  void OnFrameDrop(int64_t index, stream::FrameDropReason reason);
 
   // Worker-side work.
-  void ProcessFrame(WaitingFrame frame, int64_t index);
+  void ProcessFrame(HeldFrame frame, int64_t index);
   void FrameDone(int64_t index, FrameOutcome outcome);
-  void ProcessVoice(VoicePiece piece, std::shared_ptr<const std::vector<float>> samples);
-  void VoiceDone(VoicePiece piece, absl::StatusOr<VoiceResult> result);
+  void ProcessVoice(stream::AudioPiece piece);
+  void VoiceDone(stream::AudioPiece piece, absl::StatusOr<VoiceResult> result);
 
-  // Drops one reference (gRPC's, or a pending callback's); the last deletes.
+  // References: gRPC's (released in OnDone) and one per pending callback.
+  void Ref();
+  // False when the last reference is already gone (the session is being
+  // deleted): the caller must not touch it.
+  bool TryRef();
   void Unref();
 
   grpc::CallbackServerContext* const context_;
+  const StreamResources resources_;
   const ServerOptions& options_;
-  const Pipelines pipelines_;
-  ThreadPool* const workers_;
-  CallTracker* const tracker_;
-  StreamRegistry* const registry_;
   const absl::Time start_;
   const std::shared_ptr<CancellationFlag> cancellation_ = std::make_shared<CancellationFlag>();
+  std::shared_ptr<SchedulerSink> sink_;
   v1::StreamRequest request_;  // the read buffer (one read outstanding at most)
   v1::StreamResponse writing_response_;  // the write buffer (one write at most)
 
@@ -137,19 +170,26 @@ class StreamSession : public grpc::ServerBidiReactor<v1::StreamRequest, v1::Stre
   bool draining_ ABSL_GUARDED_BY(mutex_) = false;
   bool writing_ ABSL_GUARDED_BY(mutex_) = false;
   bool flushed_ ABSL_GUARDED_BY(mutex_) = false;  // summary queued
-  bool finish_called_ ABSL_GUARDED_BY(mutex_) = false;
+  bool finish_decided_ ABSL_GUARDED_BY(mutex_) = false;
   std::optional<absl::Status> abort_status_ ABSL_GUARDED_BY(mutex_);
   grpc::Status final_status_ ABSL_GUARDED_BY(mutex_);
+  absl::Time last_read_ ABSL_GUARDED_BY(mutex_);  // when a read last completed or began
+
+  // gRPC operations decided and not yet issued, in order.
+  std::deque<GrpcOp> grpc_ops_ ABSL_GUARDED_BY(mutex_);
+  bool issuing_ops_ ABSL_GUARDED_BY(mutex_) = false;
 
   std::string stream_id_ ABSL_GUARDED_BY(mutex_);
   AnalysisPlan plan_ ABSL_GUARDED_BY(mutex_);
-  v1::DropPolicy policy_ ABSL_GUARDED_BY(mutex_) = v1::DROP_POLICY_DROP_OLDEST;
-  int max_in_flight_ ABSL_GUARDED_BY(mutex_) = 4;
   std::unique_ptr<stream::StreamAggregator> aggregator_ ABSL_GUARDED_BY(mutex_);
   v1::StreamStats stats_ ABSL_GUARDED_BY(mutex_);
+  // Set once with the config; used without the lock after that (the
+  // scheduler calls back into this session and must not meet mutex_ held).
+  std::unique_ptr<stream::ScheduledStream> scheduled_;
+  stream::ScheduledStream* scheduled_view_ ABSL_GUARDED_BY(mutex_) = nullptr;
 
-  // Frames.
-  std::deque<WaitingFrame> waiting_ ABSL_GUARDED_BY(mutex_);
+  // Frames: held until the scheduler starts or drops them, by arrival index.
+  std::map<int64_t, HeldFrame> held_ ABSL_GUARDED_BY(mutex_);
   int running_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t next_index_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t next_emit_index_ ABSL_GUARDED_BY(mutex_) = 0;
@@ -158,14 +198,10 @@ class StreamSession : public grpc::ServerBidiReactor<v1::StreamRequest, v1::Stre
   std::optional<int64_t> last_timestamp_us_ ABSL_GUARDED_BY(mutex_);
   int64_t media_end_us_ ABSL_GUARDED_BY(mutex_) = 0;
 
-  // Audio (16 kHz mono) buffered from audio_start_us_ onwards.
+  // Audio.
   std::optional<v1::AudioFormat> audio_format_ ABSL_GUARDED_BY(mutex_);
-  std::unique_ptr<StreamingResampler> resampler_ ABSL_GUARDED_BY(mutex_);
-  std::vector<float> audio_ ABSL_GUARDED_BY(mutex_);
-  int64_t audio_start_us_ ABSL_GUARDED_BY(mutex_) = 0;
-  bool audio_started_ ABSL_GUARDED_BY(mutex_) = false;
-  bool resampler_flushed_ ABSL_GUARDED_BY(mutex_) = false;
-  std::optional<VoicePiece> voice_in_flight_ ABSL_GUARDED_BY(mutex_);
+  std::unique_ptr<stream::AudioPiecer> audio_ ABSL_GUARDED_BY(mutex_);
+  std::optional<stream::AudioPiece> voice_in_flight_ ABSL_GUARDED_BY(mutex_);
   VoiceStreamState voice_state_;  // touched only by the one voice piece in flight
 
   // Responses waiting to be written.

@@ -1,5 +1,7 @@
 #include "server/engine/thread_pool.h"
 
+#include <memory>
+
 #include <pthread.h>
 
 #include <algorithm>
@@ -27,6 +29,13 @@ ThreadPool::ThreadPool(absl::string_view name, int num_threads) {
 }
 
 ThreadPool::~ThreadPool() { Shutdown(); }
+
+void RunOnPoolOrInline(ThreadPool* pool, absl::AnyInvocable<void() &&> task) {
+  // Schedule destroys a refused task, so the task is shared between the pool
+  // and this thread; exactly one of them runs it.
+  auto shared = std::make_shared<absl::AnyInvocable<void() &&>>(std::move(task));
+  if (!pool->Schedule([shared] { std::move(*shared)(); })) std::move(*shared)();
+}
 
 bool ThreadPool::Schedule(absl::AnyInvocable<void() &&> task) {
   {

@@ -42,7 +42,7 @@ class ThreadPool {
   // Queues `task`; never blocks on other tasks. Returns true when the task
   // will run exactly once, false (the task is destroyed without running)
   // after Shutdown has started. Tasks may call Schedule.
-  bool Schedule(absl::AnyInvocable<void() &&> task);
+  [[nodiscard]] bool Schedule(absl::AnyInvocable<void() &&> task);
 
   // Stops accepting tasks, runs every task already queued, then joins the
   // threads. Idempotent; concurrent callers all return after the join.
@@ -65,6 +65,11 @@ class ThreadPool {
   std::mutex join_mu_;  // serialises Shutdown's join
   std::vector<std::thread> threads_;
 };
+
+// Runs `task` on `pool`, or on the calling thread once the pool no longer
+// accepts work (shutdown), so that a task that answers a caller always runs.
+// The one helper for "schedule on the pool or run inline".
+void RunOnPoolOrInline(ThreadPool* pool, absl::AnyInvocable<void() &&> task);
 
 }  // namespace affect
 

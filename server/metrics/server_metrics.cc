@@ -55,6 +55,8 @@ const char* FrameEventName(FrameEvent event) {
       return "dropped";
     case FrameEvent::kFailed:
       return "failed";
+    case FrameEvent::kTooOld:
+      return "too_old";
   }
   return "unknown";
 }
@@ -118,7 +120,8 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
                         .Register(r);
   frames_ = &prometheus::BuildCounter()
                  .Name("affect_stream_frames_total")
-                 .Help("Stream video frames by event: received, analysed, dropped, failed.")
+                 .Help("Stream video frames by event: received, analysed, dropped, failed, "
+                       "too_old (dropped for age, also counted as dropped).")
                  .Register(r);
   batch_size_ = &prometheus::BuildHistogram()
                      .Name("affect_model_batch_size")
@@ -158,6 +161,31 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
                       .Help("AnalyzeStream sessions open now.")
                       .Register(r);
   active_streams_ = &streams.Add({});
+  admission_total_ = &prometheus::BuildCounter()
+                          .Name("affect_admission_total")
+                          .Help("Work offered to an admission queue, by queue and outcome: "
+                                "admitted, refused_full, refused_deadline, expired, cancelled, "
+                                "refused_shutdown.")
+                          .Register(r);
+  admission_queue_items_ = &prometheus::BuildGauge()
+                                .Name("affect_admission_queue_items")
+                                .Help("Requests and frames waiting in an admission queue.")
+                                .Register(r);
+  admission_queue_bytes_ = &prometheus::BuildGauge()
+                                .Name("affect_admission_queue_bytes")
+                                .Help("Bytes of media waiting in an admission queue.")
+                                .Register(r);
+  admission_wait_ = &prometheus::BuildHistogram()
+                         .Name("affect_admission_wait_seconds")
+                         .Help("Time work waited in an admission queue before it started.")
+                         .Register(r);
+  auto& stream_frames = prometheus::BuildGauge()
+                            .Name("affect_stream_frames_scheduled")
+                            .Help("Stream frames in the server-wide frame budget, by state: "
+                                  "running (admitted, being analysed) or waiting.")
+                            .Register(r);
+  stream_frames_running_ = &stream_frames.Add({{"state", "running"}});
+  stream_frames_waiting_ = &stream_frames.Add({{"state", "waiting"}});
 
   for (int m = 0; m < kNumRpcMethods; ++m) {
     const std::string method = MethodName(static_cast<RpcMethod>(m));
@@ -180,6 +208,52 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
 }
 
 ServerMetrics::~ServerMetrics() = default;
+
+struct ServerMetrics::QueueMetrics {
+  std::map<AdmissionObserver::Outcome, prometheus::Counter*> outcomes;
+  prometheus::Gauge* items;
+  prometheus::Gauge* bytes;
+  prometheus::Histogram* wait;
+};
+
+ServerMetrics::QueueMetrics& ServerMetrics::QueueChildren(const std::string& queue) {
+  absl::MutexLock lock(&mutex_);
+  auto found = queues_.find(queue);
+  if (found != queues_.end()) return *found->second;
+  // Created once per queue (the server has one, "decode"), on its first
+  // event; every later event only looks the children up.
+  auto metrics = std::make_unique<QueueMetrics>();
+  for (auto outcome :
+       {AdmissionObserver::Outcome::kAdmitted, AdmissionObserver::Outcome::kRefusedFull,
+        AdmissionObserver::Outcome::kRefusedDeadline, AdmissionObserver::Outcome::kExpired,
+        AdmissionObserver::Outcome::kCancelled, AdmissionObserver::Outcome::kRefusedShutdown}) {
+    metrics->outcomes[outcome] =
+        &admission_total_->Add({{"queue", queue}, {"outcome", AdmissionOutcomeName(outcome)}});
+  }
+  metrics->items = &admission_queue_items_->Add({{"queue", queue}});
+  metrics->bytes = &admission_queue_bytes_->Add({{"queue", queue}});
+  metrics->wait = &admission_wait_->Add({{"queue", queue}}, QueueBuckets());
+  return *queues_.emplace(queue, std::move(metrics)).first->second;
+}
+
+void ServerMetrics::OnAdmission(const std::string& queue, AdmissionObserver::Outcome outcome) {
+  QueueChildren(queue).outcomes.at(outcome)->Increment();
+}
+
+void ServerMetrics::OnQueueSize(const std::string& queue, int items, int64_t bytes) {
+  QueueMetrics& metrics = QueueChildren(queue);
+  metrics.items->Set(items);
+  metrics.bytes->Set(static_cast<double>(bytes));
+}
+
+void ServerMetrics::OnQueueWait(const std::string& queue, absl::Duration wait) {
+  QueueChildren(queue).wait->Observe(absl::ToDoubleSeconds(wait));
+}
+
+void ServerMetrics::SetStreamFrames(int running, int waiting) {
+  stream_frames_running_->Set(running);
+  stream_frames_waiting_->Set(waiting);
+}
 
 absl::StatusOr<int> ServerMetrics::StartExposer(const std::string& address, int port) {
   auto server = MetricsHttpServer::Start(address, port, [this] { return Serialize(); });

@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "affect/v1/affect_service.pb.h"
+#include "server/engine/admission_queue.h"
 #include "server/engine/engine_observer.h"
 
 namespace prometheus {
@@ -42,11 +43,13 @@ enum class Stage { kDecode, kQueue, kInference, kPostprocess };
 inline constexpr int kNumStages = 4;
 
 // What happened to a stream frame (`event` label).
-enum class FrameEvent { kReceived, kAnalysed, kDropped, kFailed };
-inline constexpr int kNumFrameEvents = 4;
+// kDropped counts every dropped frame; kTooOld those of them dropped for age.
+enum class FrameEvent { kReceived, kAnalysed, kDropped, kFailed, kTooOld };
+inline constexpr int kNumFrameEvents = 5;
 
-// Thread-safe. Also the engine's EngineObserver.
-class ServerMetrics : public EngineObserver {
+// Thread-safe. Also the engine's EngineObserver and the admission queues'
+// AdmissionObserver.
+class ServerMetrics : public EngineObserver, public AdmissionObserver {
  public:
   ServerMetrics();
   ~ServerMetrics() override;
@@ -81,6 +84,14 @@ class ServerMetrics : public EngineObserver {
   void OnQueueDepth(const std::string& model, int depth) override;
   void OnRequestDone(const std::string& model, const absl::Status& status) override;
 
+  // AdmissionObserver.
+  void OnAdmission(const std::string& queue, AdmissionObserver::Outcome outcome) override;
+  void OnQueueSize(const std::string& queue, int items, int64_t bytes) override;
+  void OnQueueWait(const std::string& queue, absl::Duration wait) override;
+
+  // The server-wide stream frame budget: frames running and waiting.
+  void SetStreamFrames(int running, int waiting);
+
   // The text exposition, as /metrics would serve it (tests, debugging).
   std::string Serialize() const;
 
@@ -104,6 +115,12 @@ class ServerMetrics : public EngineObserver {
   prometheus::Family<prometheus::Counter>* model_requests_;
   prometheus::Family<prometheus::Counter>* model_batches_;
   prometheus::Family<prometheus::Gauge>* model_state_;
+  prometheus::Family<prometheus::Counter>* admission_total_;
+  prometheus::Family<prometheus::Gauge>* admission_queue_items_;
+  prometheus::Family<prometheus::Gauge>* admission_queue_bytes_;
+  prometheus::Family<prometheus::Histogram>* admission_wait_;
+  prometheus::Gauge* stream_frames_running_;
+  prometheus::Gauge* stream_frames_waiting_;
 
   // [method][grpc code 0..16]
   std::vector<std::vector<prometheus::Counter*>> rpc_counters_;
@@ -115,6 +132,9 @@ class ServerMetrics : public EngineObserver {
 
   mutable absl::Mutex mutex_;
   std::map<std::string, std::unique_ptr<ModelMetrics>> models_ ABSL_GUARDED_BY(mutex_);
+  struct QueueMetrics;
+  QueueMetrics& QueueChildren(const std::string& queue);
+  std::map<std::string, std::unique_ptr<QueueMetrics>> queues_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace affect

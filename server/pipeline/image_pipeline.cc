@@ -207,9 +207,9 @@ void ImagePipeline::Analyze(ImageJob input, ImageJobCallback done) const {
   }
   // Pre-processing (resizing) runs on the workers, not on the caller's
   // (gRPC) thread.
-  if (want_faces) workers_->Schedule([this, job] { StartFaces(job); });
-  if (want_objects) workers_->Schedule([this, job] { StartObjects(job); });
-  if (want_mask) workers_->Schedule([this, job] { StartSegmentation(job); });
+  if (want_faces) RunOnPoolOrInline(workers_, [this, job] { StartFaces(job); });
+  if (want_objects) RunOnPoolOrInline(workers_, [this, job] { StartObjects(job); });
+  if (want_mask) RunOnPoolOrInline(workers_, [this, job] { StartSegmentation(job); });
 }
 
 void ImagePipeline::Fail(const std::shared_ptr<Job>& job, const absl::Status& status) const {
@@ -226,6 +226,7 @@ void ImagePipeline::Fail(const std::shared_ptr<Job>& job, const absl::Status& st
 void ImagePipeline::RunImageModel(const std::shared_ptr<Job>& job, const ModelHandle& model,
                                   analysis::FitMode fit, absl::Time start,
                                   ImageModelContinuation decode) const {
+  if (absl::Status wanted = CheckStillWanted(job->context); !wanted.ok()) return Fail(job, wanted);
   auto input = analysis::MakeImageTensor(*job->input.rgb, model.config->input(0), fit);
   if (!input.ok()) return Fail(job, input.status());
   {

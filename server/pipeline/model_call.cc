@@ -2,19 +2,20 @@
 
 #include <utility>
 
+#include "absl/time/clock.h"
+
 
 namespace affect {
-namespace {
 
-// Runs `task` on the pool, or here when the pool no longer accepts work.
-void RunOnWorkers(ThreadPool* workers, absl::AnyInvocable<void() &&> task) {
-  auto shared = std::make_shared<absl::AnyInvocable<void() &&>>(std::move(task));
-  if (!workers->Schedule([shared]() mutable { std::move (*shared)(); })) {
-    std::move(*shared)();
+absl::Status CheckStillWanted(const ModelCallContext& context) {
+  if (context.cancellation != nullptr && context.cancellation->cancelled()) {
+    return absl::CancelledError("the call was cancelled; remaining work dropped");
   }
+  if (absl::Now() >= context.deadline) {
+    return absl::DeadlineExceededError("deadline exceeded before the next model stage");
+  }
+  return absl::OkStatus();
 }
-
-}  // namespace
 
 void CallModel(const ModelHandle& model, std::vector<std::vector<Tensor>> items,
                const ModelCallContext& context, ThreadPool* workers,
@@ -28,7 +29,7 @@ void CallModel(const ModelHandle& model, std::vector<std::vector<Tensor>> items,
   // synchronous-refusal path; exactly one of them runs it.
   auto shared = std::make_shared<ModelContinuation>(std::move(continuation));
   request->done = [shared, workers](absl::StatusOr<InferenceResult> result) mutable {
-    RunOnWorkers(workers, [shared, result = std::move(result)]() mutable {
+    RunOnPoolOrInline(workers, [shared, result = std::move(result)]() mutable {
       std::move(*shared)(std::move(result));
     });
   };
@@ -36,7 +37,7 @@ void CallModel(const ModelHandle& model, std::vector<std::vector<Tensor>> items,
   if (!status.ok()) {
     // Not accepted: `done` will never run; answer here with the reason (the
     // batcher's messages name the model).
-    RunOnWorkers(workers, [shared, status]() mutable { std::move(*shared)(status); });
+    RunOnPoolOrInline(workers, [shared, status]() mutable { std::move(*shared)(status); });
   }
 }
 

@@ -24,6 +24,11 @@ struct ModelCallContext {
   TrafficClass traffic_class = TrafficClass::kUnary;
 };
 
+// OK while the work of `context` is still wanted; CANCELLED or
+// DEADLINE_EXCEEDED once its caller cancelled or its deadline passed. Stages
+// call it before pre-processing, so that abandoned work costs nothing more.
+absl::Status CheckStillWanted(const ModelCallContext& context);
+
 // Submits `items` (items[i][input]) to `model`. `continuation` runs exactly
 // once on `workers`: with the result, or with the reason the model could not
 // take the work (queue full, not ready, shutting down...). If the pool is already shut down it runs on the calling (or

@@ -82,17 +82,11 @@ void VoicePipeline::Run(std::shared_ptr<const std::vector<float>> samples,
             partial->timings.inference = emotion->compute_time;
             std::move(*shared_done)(std::move(*partial));
           };
-          auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));
-          if (!self->workers_->Schedule([shared_finish] { std::move(*shared_finish)(); })) {
-            std::move(*shared_finish)();
-          }
+          RunOnPoolOrInline(self->workers_, std::move(finish));
         });
     if (!submitted.ok()) std::move(*shared_done)(submitted);
   };
-  auto shared_task = std::make_shared<decltype(task)>(std::move(task));
-  if (!workers_->Schedule([shared_task] { std::move(*shared_task)(); })) {
-    std::move (*shared_task)();
-  }
+  RunOnPoolOrInline(workers_, std::move(task));
 }
 
 }  // namespace affect

@@ -208,7 +208,7 @@ TEST_F(AffectServerTest, InconsistentOptionsAreInvalidArgument) {
               testing::StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("--tls_client_ca needs --tls_cert and --tls_key")));
   options = TestOptions();
-  options.worker_threads = 0;
+  options.worker_threads = -1;
   EXPECT_THAT(AffectServer::Start(options),
               testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--worker_threads")));
 }

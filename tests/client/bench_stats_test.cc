@@ -2,6 +2,7 @@
 // report formats.
 #include "client/bench/bench_report.h"
 #include "client/bench/latency_stats.h"
+#include "client/bench/load_generator.h"
 #include "client/bench/open_loop_schedule.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -164,6 +165,28 @@ TEST(BenchReportTest, JsonReportIsOneObjectWithTheFigures) {
   EXPECT_THAT(json, HasSubstr("\"errors\":{\"RESOURCE_EXHAUSTED\":1}"));
   EXPECT_THAT(json, HasSubstr("\"error_messages\":{\"RESOURCE_EXHAUSTED\":\"model 'centernet' "
                               "queue full\"}"));
+}
+
+TEST(RetryDelayTest, HonoursTheServersPushback) {
+  EXPECT_EQ(RetryDelay(absl::Milliseconds(250), 7, absl::Milliseconds(10), absl::Seconds(1), 1.0),
+            absl::Milliseconds(250))
+      << "the server's pushback wins over the client's own back-off";
+}
+
+TEST(RetryDelayTest, DoublesPerConsecutiveRefusalUpToTheCap) {
+  const absl::Duration base = absl::Milliseconds(10), max = absl::Seconds(1);
+  EXPECT_EQ(RetryDelay(std::nullopt, 1, base, max, 1.0), absl::Milliseconds(10));
+  EXPECT_EQ(RetryDelay(std::nullopt, 2, base, max, 1.0), absl::Milliseconds(20));
+  EXPECT_EQ(RetryDelay(std::nullopt, 5, base, max, 1.0), absl::Milliseconds(160));
+  EXPECT_EQ(RetryDelay(std::nullopt, 20, base, max, 1.0), max) << "capped";
+  EXPECT_EQ(RetryDelay(std::nullopt, 1000, base, max, 1.0), max) << "no overflow";
+}
+
+TEST(RetryDelayTest, JitterSpreadsWithinHalfToOneAndAHalf) {
+  const absl::Duration base = absl::Milliseconds(100), max = absl::Seconds(1);
+  EXPECT_EQ(RetryDelay(std::nullopt, 1, base, max, 0.5), absl::Milliseconds(50));
+  EXPECT_EQ(RetryDelay(std::nullopt, 1, base, max, 1.5), absl::Milliseconds(150));
+  EXPECT_EQ(RetryDelay(std::nullopt, 1, base, max, 9.0), absl::Milliseconds(150)) << "clamped";
 }
 
 }  // namespace

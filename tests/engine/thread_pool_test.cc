@@ -25,14 +25,14 @@ TEST(ThreadPoolTest, RunsEveryTaskExactlyOnce) {
 TEST(ThreadPoolTest, RunsTasksConcurrently) {
   ThreadPool pool("test", 2);
   Event first_started, second_started, release;
-  pool.Schedule([&] {
+  ASSERT_TRUE(pool.Schedule([&] {
     first_started.Notify();
     release.Wait();
-  });
-  pool.Schedule([&] {
+  }));
+  ASSERT_TRUE(pool.Schedule([&] {
     second_started.Notify();
     release.Wait();
-  });
+  }));
   EXPECT_TRUE(first_started.Wait()) << "the first task runs";
   EXPECT_TRUE(second_started.Wait()) << "the second task runs while the first is blocked";
   release.Notify();
@@ -42,12 +42,12 @@ TEST(ThreadPoolTest, ShutdownRunsQueuedTasksThenRefusesNewOnes) {
   ThreadPool pool("test", 1);
   Event started, release;
   std::atomic<int> runs{0};
-  pool.Schedule([&] {
+  ASSERT_TRUE(pool.Schedule([&] {
     started.Notify();
     release.Wait();
-  });
+  }));
   ASSERT_TRUE(started.Wait()) << "the blocker runs";
-  for (int i = 0; i < 5; ++i) pool.Schedule([&runs] { ++runs; });
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(pool.Schedule([&runs] { ++runs; }));
   EXPECT_EQ(pool.pending(), 5) << "five tasks wait behind the blocked one";
   release.Notify();
   pool.Shutdown();
@@ -62,13 +62,13 @@ TEST(ThreadPoolTest, TasksMayScheduleMoreTasks) {
   {
     ThreadPool pool("test", 2);
     Event done;
-    pool.Schedule([&] {
+    ASSERT_TRUE(pool.Schedule([&] {
       ++runs;
       EXPECT_TRUE(pool.Schedule([&] {
         ++runs;
         done.Notify();
       })) << "scheduling from a task";
-    });
+    }));
     EXPECT_TRUE(done.Wait()) << "the follow-up ran";
   }
   EXPECT_EQ(runs, 2) << "both tasks ran";

@@ -1,0 +1,39 @@
+// Sizing the server for the machine it runs on. Every thread count the
+// operator leaves at 0 is chosen by one documented rule, derived from
+// end-to-end measurements of the whole service (bench/perf_report.py, the
+// README's "Tuning"), not from a micro-benchmark of one model:
+//
+//   intra_op_threads   = cores     one model execution may use every core:
+//                                  on 2 cores, EMOTION at 8 callers went from
+//                                  26.9 answers/s (1 thread) to 51.5 (2)
+//   decode_threads     = cores     JPEG/PNG decoding is CPU-bound
+//   worker_threads     = cores     pre/post-processing, also CPU-bound
+//   max_running_frames = 2 x cores stream frames in decode or the models at
+//                                  once: enough to keep every stage busy,
+//                                  few enough that frames do not queue
+//                                  inside the pipeline where age is not
+//                                  checked
+//
+// "cores" is what this process may actually use: the CPU affinity mask,
+// capped by a cgroup CPU quota (a Kubernetes CPU limit) when there is one.
+#ifndef AFFECT_SERVER_API_MACHINE_DEFAULTS_H_
+#define AFFECT_SERVER_API_MACHINE_DEFAULTS_H_
+
+#include <string>
+
+#include "server/api/server_options.h"
+
+namespace affect {
+
+// CPU cores this process may use (>= 1).
+int UsableCpuCores();
+
+// `options` with every 0 thread count replaced by the rule above for
+// `cores`; `*chosen` (optional) lists what was chosen, for logs and
+// GetServerInfo ("intra_op_threads=2 decode_threads=2 ...", empty if
+// nothing).
+ServerOptions ApplyMachineDefaults(ServerOptions options, int cores, std::string* chosen);
+
+}  // namespace affect
+
+#endif  // AFFECT_SERVER_API_MACHINE_DEFAULTS_H_

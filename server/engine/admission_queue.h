@@ -1,0 +1,178 @@
+// Admission before work: a bounded queue in front of the threads that decode
+// requests, so that the expensive first step (a 1920-pixel JPEG costs ~0.1 s
+// of CPU, a 36-megapixel PNG over a second) only runs for work that can still
+// be answered.
+//
+// Submit never blocks and refuses at once (microseconds, no decoding) when
+//   * the queue holds max_items tasks or max_bytes bytes of pending media
+//     (RESOURCE_EXHAUSTED: memory has a ceiling the operator sets),
+//   * the task is already cancelled or past its deadline, or its remaining
+//     deadline is shorter than the expected wait plus its own expected run
+//     time (DEADLINE_EXCEEDED: it would expire in the queue or mid-decode),
+//   * Shutdown has started (UNAVAILABLE).
+// Refusals for a full queue or a short deadline carry a retry pushback
+// (server/common/retry_pushback.h): how long the queued work needs to drain.
+//
+// Expected times come from measurement: each task states its cost in work
+// units (decode uses pixels, read from the header), and the queue keeps an
+// exponentially weighted average of the run time per unit over the tasks it
+// ran. The expected wait is the queued units times that average, divided
+// among the threads.
+//
+// A task whose caller cancelled, or whose deadline passed while it waited, is
+// never run: it is answered with CANCELLED / DEADLINE_EXCEEDED when it
+// reaches the front. Modelled on TF Serving's BatchScheduler::Schedule (never
+// blocks, UNAVAILABLE-style refusal when full) and on Triton's
+// queue-policy timeouts.
+#ifndef AFFECT_SERVER_ENGINE_ADMISSION_QUEUE_H_
+#define AFFECT_SERVER_ENGINE_ADMISSION_QUEUE_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/common/clock.h"
+#include "server/engine/inference_request.h"
+
+namespace affect {
+
+// What an AdmissionQueue reports (metrics). Thread-safe and fast; called with
+// no queue lock held.
+class AdmissionObserver {
+ public:
+  enum class Outcome {
+    kAdmitted,         // queued
+    kRefusedFull,      // refused: items or bytes at their limit
+    kRefusedDeadline,  // refused: cannot start (or finish) before its deadline
+    kExpired,          // admitted, then its deadline passed before it started
+    kCancelled,        // admitted (or submitted), then cancelled before it started
+    kRefusedShutdown,  // refused: shutting down
+  };
+  virtual ~AdmissionObserver() = default;
+  virtual void OnAdmission(const std::string& queue, Outcome outcome) = 0;
+  // Queued tasks and their bytes changed.
+  virtual void OnQueueSize(const std::string& queue, int items, int64_t bytes) = 0;
+  // A task waited `wait` before it started (or was dropped).
+  virtual void OnQueueWait(const std::string& queue, absl::Duration wait) = 0;
+};
+
+const char* AdmissionOutcomeName(AdmissionObserver::Outcome outcome);
+
+struct AdmissionQueueOptions {
+  // Names the queue in errors and metrics ("decode"). Non-empty.
+  std::string name;
+  // Threads that run admitted tasks. >= 1.
+  int num_threads = 2;
+  // Most tasks waiting to start. >= 1.
+  int max_items = 64;
+  // Most bytes of pending media (the tasks' `bytes`) waiting to start. >= 1.
+  int64_t max_bytes = int64_t{256} << 20;
+  // Run time per work unit assumed before any task has run (the first
+  // deadline checks use it). >= 0.
+  absl::Duration initial_time_per_unit = absl::Nanoseconds(20);
+  // Weight of the newest measurement in the moving average. In (0, 1].
+  double average_weight = 0.1;
+  // Not owned; may be null. Must outlive the queue.
+  AdmissionObserver* observer = nullptr;
+  // Not owned; null = Clock::Real(). Must outlive the queue.
+  Clock* clock = nullptr;
+};
+
+// One unit of admitted work.
+struct AdmissionTask {
+  // Bytes of media it holds while it waits (counted against max_bytes). >= 0.
+  int64_t bytes = 0;
+  // Expected cost in work units (e.g. pixels to decode); 0 = unknown (the
+  // task then counts as one average task). >= 0.
+  int64_t work_units = 0;
+  absl::Time deadline = absl::InfiniteFuture();
+  // Optional: a cancelled task is not run.
+  std::shared_ptr<const CancellationFlag> cancellation;
+  // Runs exactly once on a queue thread: with OK when the task may do its
+  // work, or with CANCELLED / DEADLINE_EXCEEDED when it must not (it was
+  // cancelled or expired while waiting). Never called when Submit refuses.
+  absl::AnyInvocable<void(absl::Status) &&> run;
+};
+
+// Thread-safe.
+class AdmissionQueue {
+ public:
+  // INVALID_ARGUMENT naming the field for bad options; starts the threads.
+  static absl::StatusOr<std::unique_ptr<AdmissionQueue>> Create(AdmissionQueueOptions options);
+
+  // Shutdown().
+  ~AdmissionQueue();
+  AdmissionQueue(const AdmissionQueue&) = delete;
+  AdmissionQueue& operator=(const AdmissionQueue&) = delete;
+
+  // Never blocks on other tasks.
+  //   OK: the queue owns the task (`task` is reset) and runs `run` once.
+  //   Otherwise the caller keeps the task, `run` is never called:
+  //     INVALID_ARGUMENT    null task or no `run`, negative bytes or units;
+  //     CANCELLED           already cancelled;
+  //     DEADLINE_EXCEEDED   past its deadline, or the deadline is nearer
+  //                         than the expected wait plus its own run time
+  //                         (carries a retry pushback);
+  //     RESOURCE_EXHAUSTED  max_items or max_bytes reached (carries a retry
+  //                         pushback);
+  //     UNAVAILABLE         Shutdown has started.
+  absl::Status Submit(std::unique_ptr<AdmissionTask>& task);
+
+  // Stops accepting tasks, runs every queued one (a draining server still
+  // answers what it accepted: expired and cancelled ones are answered as
+  // such), then joins the threads. Idempotent. REQUIRES: not called from a
+  // task.
+  void Shutdown();
+
+  // How long a task submitted now would wait before starting.
+  absl::Duration ExpectedWait() const;
+  // The current estimate of one work unit's run time.
+  absl::Duration TimePerUnit() const;
+  int queued_items() const;
+  int64_t queued_bytes() const;
+  const AdmissionQueueOptions& options() const { return options_; }
+
+ private:
+  struct Queued {
+    std::unique_ptr<AdmissionTask> task;
+    absl::Time enqueued;
+  };
+
+  explicit AdmissionQueue(AdmissionQueueOptions options);
+  void WorkerLoop();
+  // REQUIRE mu_ held.
+  absl::Duration CostLocked(int64_t work_units) const;
+  absl::Duration ExpectedWaitLocked() const;
+  void Report(AdmissionObserver::Outcome outcome) const;
+
+  const AdmissionQueueOptions options_;
+  Clock* const clock_;
+
+  // std primitives (not absl's): ThreadSanitizer sees them, see clock.h.
+  mutable std::mutex mu_;
+  std::condition_variable work_available_;
+  std::deque<Queued> queue_;          // guarded by mu_
+  int64_t queued_bytes_ = 0;          // guarded by mu_
+  int64_t queued_units_ = 0;          // guarded by mu_ (tasks of known cost)
+  int queued_unknown_ = 0;            // guarded by mu_ (tasks of unknown cost)
+  double seconds_per_unit_ = 0;       // guarded by mu_ (moving average)
+  double seconds_per_task_ = 0;       // guarded by mu_ (moving average, all tasks)
+  int running_ = 0;                   // guarded by mu_
+  bool accepting_ = true;             // guarded by mu_
+
+  std::mutex join_mu_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace affect
+
+#endif  // AFFECT_SERVER_ENGINE_ADMISSION_QUEUE_H_

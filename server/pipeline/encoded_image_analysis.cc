@@ -1,0 +1,47 @@
+#include "server/pipeline/encoded_image_analysis.h"
+
+#include <utility>
+
+#include "absl/time/clock.h"
+
+namespace affect {
+
+int64_t DecodeWorkUnits(const v1::Image& image) {
+  if (image.has_raw()) {
+    return static_cast<int64_t>(image.raw().width()) * static_cast<int64_t>(image.raw().height());
+  }
+  auto header = ReadImageHeader(image.encoded());
+  if (!header.ok()) return 0;
+  return static_cast<int64_t>(header->width) * static_cast<int64_t>(header->height);
+}
+
+absl::Status AnalyzeEncodedImage(const ImagePipeline* pipeline, AdmissionQueue* queue,
+                                 const v1::Image* image, ImageJob job,
+                                 const ImageDecodeOptions& decode, EncodedImageCallback done) {
+  if (absl::Status capacity = pipeline->CheckCapacity(job.emotion, job.attire, job.scene);
+      !capacity.ok()) {
+    return capacity;
+  }
+  auto task = std::make_unique<AdmissionTask>();
+  task->bytes = static_cast<int64_t>(image->ByteSizeLong());
+  task->work_units = DecodeWorkUnits(*image);
+  task->deadline = job.deadline;
+  task->cancellation = job.cancellation;
+  task->run = [pipeline, image, decode, job = std::move(job),
+               done = std::move(done)](absl::Status admitted) mutable {
+    if (!admitted.ok()) return std::move(done)(admitted);
+    const absl::Time start = absl::Now();
+    auto rgb = DecodeImage(*image, decode);
+    if (!rgb.ok()) return std::move(done)(rgb.status());
+    const absl::Duration decode_time = absl::Now() - start;
+    job.rgb = std::make_shared<const cv::Mat>(*std::move(rgb));
+    pipeline->Analyze(std::move(job), [decode_time, done = std::move(done)](
+                                          absl::StatusOr<ImageJobResult> analysed) mutable {
+      if (!analysed.ok()) return std::move(done)(analysed.status());
+      std::move(done)(EncodedImageOutcome{*std::move(analysed), decode_time});
+    });
+  };
+  return queue->Submit(task);
+}
+
+}  // namespace affect
