@@ -1,5 +1,7 @@
 #include "server/media/image_decoder.h"
 
+#include <cstdlib>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -105,19 +107,9 @@ absl::Status CheckPixelCount(uint32_t width, uint32_t height, int64_t max_pixels
   return absl::OkStatus();
 }
 
-absl::StatusOr<cv::Mat> DecodeRaw(const v1::RawImage& raw, const ImageDecodeOptions& options) {
+// Converts raw pixels already checked by CheckImageBeforeDecoding.
+absl::StatusOr<cv::Mat> DecodeRaw(const v1::RawImage& raw) {
   const int channels = ChannelsOf(raw.format());
-  if (channels == 0) {
-    return absl::InvalidArgumentError(
-        "image.raw.format: must be set (RGB8, BGR8, RGBA8, BGRA8 or GRAY8)");
-  }
-  AFFECT_RETURN_IF_ERROR(CheckPixelCount(raw.width(), raw.height(), options.max_pixels));
-  const uint64_t expected = uint64_t{raw.width()} * raw.height() * static_cast<uint64_t>(channels);
-  if (raw.data().size() != expected) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "image.raw.data: got ", raw.data().size(), " bytes, expected ", raw.width(), "x",
-        raw.height(), "x", channels, " = ", expected));
-  }
   const cv::Mat view(static_cast<int>(raw.height()), static_cast<int>(raw.width()),
                      CV_8UC(channels), const_cast<char*>(raw.data().data()));
   cv::Mat rgb;
@@ -171,11 +163,17 @@ absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view bytes) {
   }
   if (size >= 2 && p[0] == 'B' && p[1] == 'M') {
     if (size < 26) return Corrupt("truncated BMP header");
+    // OS/2 1.x bitmaps (a 12-byte BITMAPCOREHEADER) store 16-bit unsigned
+    // dimensions; every later header stores signed 32-bit ones.
+    if (ReadLittleEndian32(p + 14) == 12) {
+      return ImageHeader{ImageFormat::kBmp, ReadLittleEndian16(p + 18), ReadLittleEndian16(p + 20)};
+    }
     const auto width = static_cast<int32_t>(ReadLittleEndian32(p + 18));
     const auto height = static_cast<int32_t>(ReadLittleEndian32(p + 22));
     // Height is negative for top-down bitmaps.
-    return ImageHeader{ImageFormat::kBmp, static_cast<uint32_t>(std::abs(width)),
-                       static_cast<uint32_t>(std::abs(height))};
+    // Magnitude in 64 bits: std::abs(INT32_MIN) overflows.
+    return ImageHeader{ImageFormat::kBmp, static_cast<uint32_t>(std::llabs(int64_t{width})),
+                       static_cast<uint32_t>(std::llabs(int64_t{height}))};
   }
   if (size >= 12 && std::string(reinterpret_cast<const char*>(p), 4) == "RIFF" &&
       std::string(reinterpret_cast<const char*>(p + 8), 4) == "WEBP") {
@@ -199,8 +197,25 @@ absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view bytes) {
       "image.encoded: not a JPEG, PNG, BMP or WebP file (unrecognised leading bytes)");
 }
 
-absl::StatusOr<cv::Mat> DecodeImage(const v1::Image& image, const ImageDecodeOptions& options) {
-  if (image.has_raw()) return DecodeRaw(image.raw(), options);
+absl::StatusOr<int64_t> CheckImageBeforeDecoding(const v1::Image& image,
+                                                 const ImageDecodeOptions& options) {
+  if (image.has_raw()) {
+    const v1::RawImage& raw = image.raw();
+    const int channels = ChannelsOf(raw.format());
+    if (channels == 0) {
+      return absl::InvalidArgumentError(
+          "image.raw.format: must be set (RGB8, BGR8, RGBA8, BGRA8 or GRAY8)");
+    }
+    AFFECT_RETURN_IF_ERROR(CheckPixelCount(raw.width(), raw.height(), options.max_pixels));
+    const uint64_t expected =
+        uint64_t{raw.width()} * raw.height() * static_cast<uint64_t>(channels);
+    if (raw.data().size() != expected) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "image.raw.data: got ", raw.data().size(), " bytes, expected ", raw.width(), "x",
+          raw.height(), "x", channels, " = ", expected));
+    }
+    return int64_t{raw.width()} * int64_t{raw.height()};
+  }
   if (image.encoded().empty()) {
     return absl::InvalidArgumentError("image: no pixels (set encoded or raw)");
   }
@@ -214,6 +229,14 @@ absl::StatusOr<cv::Mat> DecodeImage(const v1::Image& image, const ImageDecodeOpt
   if (header.format == ImageFormat::kPng && !PngHasEnd(p, bytes.size())) {
     return Corrupt("truncated PNG (no IEND chunk)");
   }
+  return int64_t{header.width} * int64_t{header.height};
+}
+
+absl::StatusOr<cv::Mat> DecodeImage(const v1::Image& image, const ImageDecodeOptions& options) {
+  AFFECT_RETURN_IF_ERROR(CheckImageBeforeDecoding(image, options).status());
+  if (image.has_raw()) return DecodeRaw(image.raw());
+  const std::string& bytes = image.encoded();
+  AFFECT_ASSIGN_OR_RETURN(const ImageHeader header, ReadImageHeader(bytes));
   cv::Mat bgr;
   try {
     const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));

@@ -34,6 +34,13 @@ struct ImageDecodeOptions {
   int64_t max_pixels = 40'000'000;
 };
 
+// Every check DecodeImage makes before it decodes a pixel (format, header,
+// pixel limit, truncation, raw size), cheap enough to run on the gRPC thread
+// so a bad or oversized image is refused before it waits for a decoder.
+// Returns the image's pixel count (the work it will cost to decode).
+absl::StatusOr<int64_t> CheckImageBeforeDecoding(const v1::Image& image,
+                                                 const ImageDecodeOptions& options);
+
 // Decodes `image` to 8-bit RGB (CV_8UC3). Errors name the field:
 //   INVALID_ARGUMENT "image: no pixels (set encoded or raw)"
 //   INVALID_ARGUMENT "image.encoded: truncated JPEG (no end-of-image marker)"

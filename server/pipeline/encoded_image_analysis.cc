@@ -3,28 +3,22 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "server/common/status_macros.h"
 
 namespace affect {
-
-int64_t DecodeWorkUnits(const v1::Image& image) {
-  if (image.has_raw()) {
-    return static_cast<int64_t>(image.raw().width()) * static_cast<int64_t>(image.raw().height());
-  }
-  auto header = ReadImageHeader(image.encoded());
-  if (!header.ok()) return 0;
-  return static_cast<int64_t>(header->width) * static_cast<int64_t>(header->height);
-}
 
 absl::Status AnalyzeEncodedImage(const ImagePipeline* pipeline, AdmissionQueue* queue,
                                  const v1::Image* image, ImageJob job,
                                  const ImageDecodeOptions& decode, EncodedImageCallback done) {
+  // A bad or oversized image is refused here, before it holds a queue slot.
+  AFFECT_ASSIGN_OR_RETURN(const int64_t pixels, CheckImageBeforeDecoding(*image, decode));
   if (absl::Status capacity = pipeline->CheckCapacity(job.emotion, job.attire, job.scene);
       !capacity.ok()) {
     return capacity;
   }
   auto task = std::make_unique<AdmissionTask>();
   task->bytes = static_cast<int64_t>(image->ByteSizeLong());
-  task->work_units = DecodeWorkUnits(*image);
+  task->work_units = pixels;
   task->deadline = job.deadline;
   task->cancellation = job.cancellation;
   task->run = [pipeline, image, decode, job = std::move(job),

@@ -1,11 +1,13 @@
 // The use case that unary calls and stream frames share: "analyse this
 // encoded image". In order, each step before any CPU is spent on the next:
-//   1. capacity: refuse when a first-stage model queue is already full;
-//   2. admission: the decode queue takes the image only if its items, bytes
+//   1. the image's header: a bad, truncated or oversized image is refused
+//      at once, whatever the load (CheckImageBeforeDecoding);
+//   2. capacity: refuse when a first-stage model queue is already full;
+//   3. admission: the decode queue takes the image only if its items, bytes
 //      and expected wait allow it and the deadline leaves time to decode;
-//   3. decode, on an admission-queue thread, unless the call was cancelled
+//   4. decode, on an admission-queue thread, unless the call was cancelled
 //      or expired while it waited;
-//   4. the image pipeline (its stages check deadline and cancellation again
+//   5. the image pipeline (its stages check deadline and cancellation again
 //      before each model).
 #ifndef AFFECT_SERVER_PIPELINE_ENCODED_IMAGE_ANALYSIS_H_
 #define AFFECT_SERVER_PIPELINE_ENCODED_IMAGE_ANALYSIS_H_
@@ -33,13 +35,10 @@ struct EncodedImageOutcome {
 // Runs exactly once, on an admission-queue or worker thread.
 using EncodedImageCallback = absl::AnyInvocable<void(absl::StatusOr<EncodedImageOutcome>) &&>;
 
-// Work units an image costs the decode queue: its pixel count, read from the
-// header (0 when the header cannot be read: decoding will fail fast).
-int64_t DecodeWorkUnits(const v1::Image& image);
-
-// Starts steps 1-4 for `image` with `job` (job.rgb is filled by decoding;
+// Starts steps 1-5 for `image` with `job` (job.rgb is filled by decoding;
 // its deadline and cancellation apply to every step).
-//   Not OK: refused before any decoding (RESOURCE_EXHAUSTED for a full model
+//   Not OK: refused before any decoding (INVALID_ARGUMENT or OUT_OF_RANGE
+//     for a bad or oversized image, RESOURCE_EXHAUSTED for a full model
 //     or decode queue, DEADLINE_EXCEEDED when the deadline leaves too little
 //     time, CANCELLED, UNAVAILABLE while shutting down; queue refusals carry
 //     a retry pushback). `done` is never called.

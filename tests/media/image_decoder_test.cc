@@ -1,0 +1,120 @@
+// Image header checks that run before any pixel is decoded: the limits an
+// untrusted header can claim, and the header variants that once misread.
+#include "server/media/image_decoder.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace affect {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::StatusIs;
+
+void PutLittleEndian(std::string* bytes, size_t at, uint32_t value, int width) {
+  for (int i = 0; i < width; ++i) (*bytes)[at + i] = static_cast<char>(value >> (8 * i));
+}
+
+// A BMP file header followed by an info header of `info_size` bytes.
+std::string BmpHeader(uint32_t info_size, uint32_t width_field, uint32_t height_field) {
+  std::string bytes(54, '\0');
+  bytes[0] = 'B';
+  bytes[1] = 'M';
+  PutLittleEndian(&bytes, 14, info_size, 4);
+  if (info_size == 12) {
+    PutLittleEndian(&bytes, 18, width_field, 2);
+    PutLittleEndian(&bytes, 20, height_field, 2);
+  } else {
+    PutLittleEndian(&bytes, 18, width_field, 4);
+    PutLittleEndian(&bytes, 22, height_field, 4);
+  }
+  return bytes;
+}
+
+v1::Image EncodedImage(std::string bytes) {
+  v1::Image image;
+  image.set_encoded(std::move(bytes));
+  return image;
+}
+
+TEST(ReadImageHeaderTest, Os2BitmapsHaveSixteenBitDimensions) {
+  // The 12-byte OS/2 header: width 640 and height 480 in two bytes each.
+  // Read as a Windows header the same bytes claim a width of 31457920.
+  auto header = ReadImageHeader(BmpHeader(12, 640, 480));
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(header->width, 640u);
+  EXPECT_EQ(header->height, 480u);
+}
+
+TEST(ReadImageHeaderTest, TopDownBitmapHeightIsItsMagnitudeEvenAtTheMinimum) {
+  auto top_down = ReadImageHeader(BmpHeader(40, 64, static_cast<uint32_t>(-48)));
+  ASSERT_TRUE(top_down.ok()) << top_down.status();
+  EXPECT_EQ(top_down->height, 48u);
+  // INT32_MIN has no positive int32 counterpart (std::abs overflowed).
+  auto minimum = ReadImageHeader(BmpHeader(40, 0x80000000u, 0x80000000u));
+  ASSERT_TRUE(minimum.ok()) << minimum.status();
+  EXPECT_EQ(minimum->width, 0x80000000u);
+  EXPECT_EQ(minimum->height, 0x80000000u);
+}
+
+TEST(CheckImageBeforeDecodingTest, RefusesAHugeBitmapFromItsHeader) {
+  EXPECT_THAT(CheckImageBeforeDecoding(EncodedImage(BmpHeader(40, 0x80000000u, 0x80000000u)),
+                                       ImageDecodeOptions{}),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("exceeds the limit")));
+}
+
+TEST(CheckImageBeforeDecodingTest, ReturnsThePixelCountOfAGoodImage) {
+  std::vector<unsigned char> png;
+  ASSERT_TRUE(cv::imencode(".png", cv::Mat(48, 64, CV_8UC3, cv::Scalar(10, 20, 30)), png));
+  const v1::Image image = EncodedImage(std::string(png.begin(), png.end()));
+  auto pixels = CheckImageBeforeDecoding(image, ImageDecodeOptions{});
+  ASSERT_TRUE(pixels.ok()) << pixels.status();
+  EXPECT_EQ(*pixels, 64 * 48);
+  ImageDecodeOptions tight;
+  tight.max_pixels = 64 * 48 - 1;
+  EXPECT_THAT(CheckImageBeforeDecoding(image, tight),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("--max_image_pixels")));
+}
+
+TEST(CheckImageBeforeDecodingTest, RefusesTruncatedEmptyAndMisSizedInput) {
+  std::vector<unsigned char> jpeg;
+  ASSERT_TRUE(cv::imencode(".jpg", cv::Mat(48, 64, CV_8UC3, cv::Scalar(10, 20, 30)), jpeg));
+  std::string truncated(jpeg.begin(), jpeg.end());
+  truncated.resize(truncated.size() / 2);
+  EXPECT_THAT(CheckImageBeforeDecoding(EncodedImage(truncated), ImageDecodeOptions{}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("truncated JPEG")));
+  EXPECT_THAT(CheckImageBeforeDecoding(v1::Image{}, ImageDecodeOptions{}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no pixels")));
+  v1::Image raw;
+  raw.mutable_raw()->set_width(4);
+  raw.mutable_raw()->set_height(4);
+  raw.mutable_raw()->set_format(v1::PIXEL_FORMAT_RGB8);
+  raw.mutable_raw()->set_data(std::string(47, '\0'));
+  EXPECT_THAT(CheckImageBeforeDecoding(raw, ImageDecodeOptions{}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expected 4x4x3 = 48")));
+  raw.mutable_raw()->set_data(std::string(48, '\0'));
+  auto pixels = CheckImageBeforeDecoding(raw, ImageDecodeOptions{});
+  ASSERT_TRUE(pixels.ok()) << pixels.status();
+  EXPECT_EQ(*pixels, 16);
+}
+
+TEST(DecodeImageTest, DecodesWhatTheCheckAccepts) {
+  std::vector<unsigned char> png;
+  ASSERT_TRUE(cv::imencode(".png", cv::Mat(48, 64, CV_8UC3, cv::Scalar(10, 20, 30)), png));
+  auto rgb = DecodeImage(EncodedImage(std::string(png.begin(), png.end())), ImageDecodeOptions{});
+  ASSERT_TRUE(rgb.ok()) << rgb.status();
+  EXPECT_EQ(rgb->cols, 64);
+  EXPECT_EQ(rgb->rows, 48);
+  // Blue-green-red in, red-green-blue out.
+  EXPECT_EQ(rgb->at<cv::Vec3b>(0, 0), cv::Vec3b(30, 20, 10));
+}
+
+}  // namespace
+}  // namespace affect
