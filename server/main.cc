@@ -46,6 +46,10 @@ ABSL_FLAG(int, max_queued_requests, 32,
 ABSL_FLAG(int64_t, max_queued_bytes, int64_t{256} << 20,
           "Bytes of media that may wait for decoding (a memory ceiling); beyond it calls are "
           "refused at once.");
+ABSL_FLAG(int, max_running_requests, 0,
+          "Requests and stream frames from the start of decoding to the end of their models "
+          "at once; the rest wait in the admission queue. 0 = chosen for this machine "
+          "(2 x usable cores).");
 ABSL_FLAG(int, max_running_frames, 0,
           "Stream frames analysed at once over all streams, shared fairly. 0 = chosen for "
           "this machine (2 x usable cores).");
@@ -123,6 +127,7 @@ ServerOptions OptionsFromFlags() {
   options.max_queued_requests = absl::GetFlag(FLAGS_max_queued_requests);
   options.max_queued_bytes = absl::GetFlag(FLAGS_max_queued_bytes);
   options.max_running_frames = absl::GetFlag(FLAGS_max_running_frames);
+  options.max_running_requests = absl::GetFlag(FLAGS_max_running_requests);
   options.stream_max_frame_age = absl::GetFlag(FLAGS_stream_max_frame_age);
   options.stream_config_timeout = absl::GetFlag(FLAGS_stream_config_timeout);
   options.stream_idle_timeout = absl::GetFlag(FLAGS_stream_idle_timeout);

@@ -6,9 +6,11 @@
 // sending, half-close, let the server answer what it has and send its
 // summary) and a second Ctrl-C into a cancel.
 #include <atomic>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -121,6 +123,18 @@ absl::StatusOr<StreamPlan> PlanFromFlags(const ParsedFlags& flags) {
       return absl::InvalidArgumentError("--aggregate_interval must be positive");
     }
     config.set_aggregate_interval_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(interval)));
+  }
+  for (const auto& [flag, setter] :
+       {std::pair<const char*, void (v1::StreamConfig::*)(uint32_t)>{
+            "scene_interval", &v1::StreamConfig::set_scene_interval_ms},
+        {"attire_interval", &v1::StreamConfig::set_attire_interval_ms}}) {
+    if (!flags.Has(flag)) continue;
+    const int64_t ms = absl::ToInt64Milliseconds(flags.GetDuration(flag));
+    // The server takes 0..600000 ms and names the field when it refuses.
+    if (ms < 0 || ms > std::numeric_limits<uint32_t>::max()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, " must be between 0 and 10m"));
+    }
+    (config.*setter)(static_cast<uint32_t>(ms));
   }
   return plan;
 }
@@ -361,6 +375,12 @@ Command StreamCommand() {
                "N"},
               {"aggregate_interval", FlagType::kDuration, "",
                "Stream time between aggregates (server default 2s).", "DURATION"},
+              {"scene_interval", FlagType::kDuration, "",
+               "Compute the scene once per this much stream time and carry it to the frames "
+               "in between (server default: every frame).",
+               "DURATION"},
+              {"attire_interval", FlagType::kDuration, "",
+               "Likewise for attire, per face track.", "DURATION"},
               {"jpeg_quality", FlagType::kInt, "90", "JPEG quality of the frames sent, 1..100.",
                "Q"},
               {"stream_id", FlagType::kString, "",

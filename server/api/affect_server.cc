@@ -40,6 +40,10 @@ absl::Status ValidateOptions(const ServerOptions& options) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_running_frames=", options.max_running_frames, " must be in [1, 4096]"));
   }
+  if (options.max_running_requests < 1 || options.max_running_requests > 4096) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_running_requests=", options.max_running_requests, " must be in [1, 4096]"));
+  }
   if (options.max_queued_requests < 1 || options.max_queued_requests > 100000) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_queued_requests=", options.max_queued_requests, " must be in [1, 100000]"));
@@ -142,6 +146,7 @@ absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(
   decode.num_threads = options.decode_threads;
   decode.max_items = options.max_queued_requests;
   decode.max_bytes = options.max_queued_bytes;
+  decode.max_in_progress = options.max_running_requests;
   decode.observer = server->metrics_.get();
   AFFECT_ASSIGN_OR_RETURN(server->decode_queue_, AdmissionQueue::Create(decode));
   AFFECT_ASSIGN_OR_RETURN(server->frame_scheduler_,
@@ -180,6 +185,7 @@ absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(
           .With("decode_threads", options.decode_threads)
           .With("worker_threads", options.worker_threads)
           .With("max_running_frames", options.max_running_frames)
+          .With("max_running_requests", options.max_running_requests)
           .With("chosen_by_rule", chosen_by_rule.empty() ? "none" : chosen_by_rule)
       << "affect-server listening";
   if (options.load_models_in_background) {

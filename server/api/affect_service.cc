@@ -135,6 +135,7 @@ grpc::ServerUnaryReactor* AffectServiceImpl::GetServerInfo(grpc::CallbackServerC
   capacity->set_decode_threads(static_cast<uint32_t>(options_.decode_threads));
   capacity->set_worker_threads(static_cast<uint32_t>(options_.worker_threads));
   capacity->set_max_running_frames(static_cast<uint32_t>(options_.max_running_frames));
+  capacity->set_max_running_requests(static_cast<uint32_t>(options_.max_running_requests));
   capacity->set_max_queued_requests(static_cast<uint32_t>(options_.max_queued_requests));
   capacity->set_max_queued_bytes(static_cast<uint64_t>(options_.max_queued_bytes));
   capacity->set_chosen_by_rule(chosen_by_rule_);

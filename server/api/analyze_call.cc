@@ -114,7 +114,8 @@ void AnalyzeCall::StartVoice(const ModelCallContext& context) {
   task->bytes = static_cast<int64_t>(request_->audio().ByteSizeLong());
   task->deadline = context.deadline;
   task->cancellation = context.cancellation;
-  task->run = [this, context](absl::Status admitted) {
+  // The ticket holds a decode-queue slot until the voice analysis is done.
+  task->run = [this, context](absl::Status admitted, AdmissionTicket ticket) {
     if (!admitted.ok()) return BranchDone(admitted);
     const absl::Time decode_start = absl::Now();
     AudioDecodeOptions audio_options;
@@ -126,7 +127,9 @@ void AnalyzeCall::StartVoice(const ModelCallContext& context) {
       decode_time_ += absl::Now() - decode_start;
     }
     auto samples = std::make_shared<const std::vector<float>>(std::move(decoded->samples));
-    pipelines_.voice->AnalyzeClip(samples, context, [this](absl::StatusOr<VoiceResult> result) {
+    pipelines_.voice->AnalyzeClip(samples, context, [this, ticket = std::move(ticket)](
+                                                        absl::StatusOr<VoiceResult> result) mutable {
+      ticket.Release();
       if (result.ok()) {
         absl::MutexLock lock(&mutex_);
         *response_->mutable_voice() = std::move(result->voice);

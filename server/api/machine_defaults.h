@@ -13,6 +13,11 @@
 //                                  few enough that frames do not queue
 //                                  inside the pipeline where age is not
 //                                  checked
+//   max_running_requests           unary calls and frames from decoding to
+//                      = 2 x cores the end of their models: likewise, so
+//                                  that excess waits in the admission queue
+//                                  (deadline-checked, refused in
+//                                  microseconds), not in the model queues
 //
 // "cores" is what this process may actually use: the CPU affinity mask,
 // capped by a cgroup CPU quota (a Kubernetes CPU limit) when there is one.

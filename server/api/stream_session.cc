@@ -310,6 +310,8 @@ absl::Status StreamSession::HandleConfig(const v1::StreamConfig& config) {
     schedule.max_frame_age = absl::Milliseconds(config.max_frame_age_ms());
   }
 
+  auto slow_intervals = stream::SlowAnalysisIntervalsFromConfig(config);
+  if (!slow_intervals.ok()) return slow_intervals.status();
   auto aggregator_options = stream::StreamAggregatorOptionsFromConfig(config);
   if (!aggregator_options.ok()) return aggregator_options.status();
   aggregator_options->stream_id = stream_id_;
@@ -329,6 +331,8 @@ absl::Status StreamSession::HandleConfig(const v1::StreamConfig& config) {
   auto scheduled = resources_.scheduler->Open(schedule, sink_);
   if (!scheduled.ok()) return scheduled.status();
   aggregator_ = *std::move(aggregator);
+  slow_refresh_ =
+      std::make_unique<stream::SlowAnalysisRefresh>(*slow_intervals, plan_.scene, plan_.attire);
   scheduled_ = *std::move(scheduled);
   scheduled_view_ = scheduled_.get();
   configured_ = true;
@@ -525,6 +529,8 @@ void StreamSession::EmitCompleted() {
         AFFECT_LOG(WARNING).With("stream_id", stream_id_) << "aggregator: " << status.message();
       }
     }
+    // After AddFrame: carried attire follows the track ids it assigned.
+    slow_refresh_->Complete(outcome.slow, &outcome.result);
     v1::StreamResponse response;
     *response.mutable_frame() = std::move(outcome.result);
     completed_.erase(next);
@@ -666,11 +672,13 @@ void StreamSession::ProcessFrame(HeldFrame held, int64_t index) {
   {
     absl::MutexLock lock(&mutex_);
     plan = plan_;
+    // Frames start in stream order, so the refresh sees them in order.
+    outcome.slow = slow_refresh_->DueAt(frame->frame.timestamp_us());
   }
   ImageJob job;
   job.emotion = plan.emotion;
-  job.attire = plan.attire;
-  job.scene = plan.scene;
+  job.attire = outcome.slow.attire;
+  job.scene = outcome.slow.scene;
   job.overrides = plan.overrides;
   job.deadline = absl::FromChrono(context_->deadline());
   job.cancellation = cancellation_;

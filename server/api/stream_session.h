@@ -58,6 +58,7 @@
 #include "server/engine/thread_pool.h"
 #include "server/stream/audio_piecer.h"
 #include "server/stream/frame_scheduler.h"
+#include "server/stream/slow_analysis_refresh.h"
 #include "server/stream/stream_aggregator.h"
 
 namespace affect {
@@ -106,6 +107,7 @@ class StreamSession : public grpc::ServerBidiReactor<v1::StreamRequest, v1::Stre
     v1::FrameResult result;
     bool ok = false;
     bool dropped = false;  // never answered: skipped when emitting in order
+    stream::SlowAnalysesDue slow;  // scene/attire computed on this frame
   };
   enum class GrpcOp { kRead, kWrite, kFinish };
 
@@ -182,6 +184,7 @@ class StreamSession : public grpc::ServerBidiReactor<v1::StreamRequest, v1::Stre
   std::string stream_id_ ABSL_GUARDED_BY(mutex_);
   AnalysisPlan plan_ ABSL_GUARDED_BY(mutex_);
   std::unique_ptr<stream::StreamAggregator> aggregator_ ABSL_GUARDED_BY(mutex_);
+  std::unique_ptr<stream::SlowAnalysisRefresh> slow_refresh_ ABSL_GUARDED_BY(mutex_);
   v1::StreamStats stats_ ABSL_GUARDED_BY(mutex_);
   // Set once with the config; used without the lock after that (the
   // scheduler calls back into this session and must not meet mutex_ held).

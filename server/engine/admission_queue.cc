@@ -1,6 +1,9 @@
 #include "server/engine/admission_queue.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -27,6 +30,113 @@ const char* AdmissionOutcomeName(AdmissionObserver::Outcome outcome) {
   return "unknown";
 }
 
+namespace internal {
+
+// Everything tickets touch, shared so that a ticket may be released after
+// the queue is gone.
+struct AdmissionCore {
+  AdmissionCore(AdmissionQueueOptions o)
+      : options(std::move(o)), clock(options.clock != nullptr ? options.clock : Clock::Real()) {
+    seconds_per_unit = absl::ToDoubleSeconds(options.initial_time_per_unit);
+  }
+
+  struct Queued {
+    std::unique_ptr<AdmissionTask> task;
+    absl::Time enqueued;
+  };
+
+  const AdmissionQueueOptions options;
+  Clock* const clock;
+
+  // std primitives (not absl's): ThreadSanitizer sees them, see clock.h.
+  mutable std::mutex mu;
+  // Signalled when a task is queued, a slot frees up, or Shutdown starts.
+  std::condition_variable changed;
+  std::deque<Queued> queue;      // guarded by mu
+  int64_t queued_bytes = 0;      // guarded by mu
+  int64_t queued_units = 0;      // guarded by mu (tasks of known cost)
+  int queued_unknown = 0;        // guarded by mu (tasks of unknown cost)
+  double seconds_per_unit = 0;   // guarded by mu (moving average)
+  double seconds_per_task = 0;   // guarded by mu (moving average, all tasks)
+  int in_progress = 0;           // guarded by mu (tickets held)
+  bool accepting = true;         // guarded by mu
+
+  int Slots() const {
+    return options.max_in_progress > 0 ? options.max_in_progress : options.num_threads;
+  }
+  // REQUIRE mu held.
+  absl::Duration CostLocked(int64_t work_units) const {
+    if (work_units > 0) return absl::Seconds(seconds_per_unit * static_cast<double>(work_units));
+    return absl::Seconds(seconds_per_task);
+  }
+  absl::Duration ExpectedWaitLocked() const {
+    // Queued work divided among the slots; tasks in progress are ignored
+    // (their remaining time is unknown and at most one task's each).
+    const double seconds = seconds_per_unit * static_cast<double>(queued_units) +
+                           seconds_per_task * queued_unknown;
+    return absl::Seconds(seconds / Slots());
+  }
+  bool SlotFreeLocked() const {
+    // While shutting down, the queued tasks run without waiting for slots:
+    // draining must not depend on work elsewhere finishing first.
+    return options.max_in_progress == 0 || in_progress < options.max_in_progress || !accepting;
+  }
+  void Release(int64_t work_units, absl::Time start, bool measure) {
+    const double seconds = absl::ToDoubleSeconds(clock->Now() - start);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      --in_progress;
+      if (measure) {
+        const double weight = options.average_weight;
+        if (work_units > 0) {
+          const double per_unit = seconds / static_cast<double>(work_units);
+          seconds_per_unit = (1 - weight) * seconds_per_unit + weight * per_unit;
+        }
+        seconds_per_task = (1 - weight) * seconds_per_task + weight * seconds;
+      }
+    }
+    changed.notify_all();
+  }
+  void Report(AdmissionObserver::Outcome outcome) const {
+    if (options.observer != nullptr) options.observer->OnAdmission(options.name, outcome);
+  }
+};
+
+}  // namespace internal
+
+AdmissionTicket::AdmissionTicket(std::shared_ptr<internal::AdmissionCore> core,
+                                 int64_t work_units, absl::Time start, bool measure)
+    : core_(std::move(core)), work_units_(work_units), start_(start), measure_(measure) {}
+
+AdmissionTicket::AdmissionTicket(AdmissionTicket&& other) noexcept
+    : core_(std::move(other.core_)),
+      work_units_(other.work_units_),
+      start_(other.start_),
+      measure_(other.measure_) {
+  other.core_ = nullptr;
+}
+
+AdmissionTicket& AdmissionTicket::operator=(AdmissionTicket&& other) noexcept {
+  if (this != &other) {
+    Release();
+    core_ = std::move(other.core_);
+    other.core_ = nullptr;
+    work_units_ = other.work_units_;
+    start_ = other.start_;
+    measure_ = other.measure_;
+  }
+  return *this;
+}
+
+AdmissionTicket::~AdmissionTicket() { Release(); }
+
+void AdmissionTicket::Release() {
+  if (core_ == nullptr) return;
+  std::shared_ptr<internal::AdmissionCore> core = std::move(core_);
+  core_ = nullptr;
+  core->Release(work_units_, start_, measure_);
+}
+
 absl::StatusOr<std::unique_ptr<AdmissionQueue>> AdmissionQueue::Create(
     AdmissionQueueOptions options) {
   auto invalid = [&](absl::string_view field, absl::string_view rule) {
@@ -37,6 +147,7 @@ absl::StatusOr<std::unique_ptr<AdmissionQueue>> AdmissionQueue::Create(
   if (options.num_threads < 1) return invalid("num_threads", "must be >= 1");
   if (options.max_items < 1) return invalid("max_items", "must be >= 1");
   if (options.max_bytes < 1) return invalid("max_bytes", "must be >= 1");
+  if (options.max_in_progress < 0) return invalid("max_in_progress", "must be >= 0");
   if (options.initial_time_per_unit < absl::ZeroDuration()) {
     return invalid("initial_time_per_unit", "must be >= 0");
   }
@@ -47,12 +158,11 @@ absl::StatusOr<std::unique_ptr<AdmissionQueue>> AdmissionQueue::Create(
 }
 
 AdmissionQueue::AdmissionQueue(AdmissionQueueOptions options)
-    : options_(std::move(options)),
-      clock_(options_.clock != nullptr ? options_.clock : Clock::Real()) {
-  seconds_per_unit_ = absl::ToDoubleSeconds(options_.initial_time_per_unit);
-  threads_.reserve(static_cast<size_t>(options_.num_threads));
-  for (int i = 0; i < options_.num_threads; ++i) {
-    threads_.emplace_back([this, name = absl::StrCat(options_.name, "-", i)] {
+    : core_(std::make_shared<internal::AdmissionCore>(std::move(options))) {
+  const int threads = core_->options.num_threads;
+  threads_.reserve(static_cast<size_t>(threads));
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, name = absl::StrCat(core_->options.name, "-", i)] {
       SetCurrentThreadName(name);
       WorkerLoop();
     });
@@ -61,168 +171,162 @@ AdmissionQueue::AdmissionQueue(AdmissionQueueOptions options)
 
 AdmissionQueue::~AdmissionQueue() { Shutdown(); }
 
-absl::Duration AdmissionQueue::CostLocked(int64_t work_units) const {
-  if (work_units > 0) return absl::Seconds(seconds_per_unit_ * static_cast<double>(work_units));
-  return absl::Seconds(seconds_per_task_);
-}
-
-absl::Duration AdmissionQueue::ExpectedWaitLocked() const {
-  // Queued work divided among the threads; running tasks are ignored (their
-  // remaining time is unknown and at most one task's).
-  const double seconds = seconds_per_unit_ * static_cast<double>(queued_units_) +
-                         seconds_per_task_ * queued_unknown_;
-  return absl::Seconds(seconds / options_.num_threads);
-}
+const AdmissionQueueOptions& AdmissionQueue::options() const { return core_->options; }
 
 absl::Duration AdmissionQueue::ExpectedWait() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return ExpectedWaitLocked();
+  std::lock_guard<std::mutex> lock(core_->mu);
+  return core_->ExpectedWaitLocked();
 }
 
 absl::Duration AdmissionQueue::TimePerUnit() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return absl::Seconds(seconds_per_unit_);
+  std::lock_guard<std::mutex> lock(core_->mu);
+  return absl::Seconds(core_->seconds_per_unit);
 }
 
 int AdmissionQueue::queued_items() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return static_cast<int>(queue_.size());
+  std::lock_guard<std::mutex> lock(core_->mu);
+  return static_cast<int>(core_->queue.size());
 }
 
 int64_t AdmissionQueue::queued_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return queued_bytes_;
+  std::lock_guard<std::mutex> lock(core_->mu);
+  return core_->queued_bytes;
 }
 
-void AdmissionQueue::Report(AdmissionObserver::Outcome outcome) const {
-  if (options_.observer != nullptr) options_.observer->OnAdmission(options_.name, outcome);
+int AdmissionQueue::in_progress() const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  return core_->in_progress;
 }
 
 absl::Status AdmissionQueue::Submit(std::unique_ptr<AdmissionTask>& task) {
+  internal::AdmissionCore& core = *core_;
+  const std::string& name = core.options.name;
   if (task == nullptr || !task->run) {
     return absl::InvalidArgumentError(
-        absl::StrCat("admission queue '", options_.name, "': null task or no run callback"));
+        absl::StrCat("admission queue '", name, "': null task or no run callback"));
   }
   if (task->bytes < 0 || task->work_units < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "admission queue '", options_.name, "': bytes and work_units must be >= 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("admission queue '", name, "': bytes and work_units must be >= 0"));
   }
   if (task->cancellation != nullptr && task->cancellation->cancelled()) {
-    Report(AdmissionObserver::Outcome::kCancelled);
+    core.Report(AdmissionObserver::Outcome::kCancelled);
     return absl::CancelledError("the call was cancelled before its work started");
   }
   int items = 0;
   int64_t bytes = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!accepting_) {
-      Report(AdmissionObserver::Outcome::kRefusedShutdown);
+    std::lock_guard<std::mutex> lock(core.mu);
+    if (!core.accepting) {
+      core.Report(AdmissionObserver::Outcome::kRefusedShutdown);
       return absl::UnavailableError("server is shutting down");
     }
-    const absl::Duration wait = ExpectedWaitLocked();
-    const bool full = static_cast<int>(queue_.size()) >= options_.max_items ||
-                      queued_bytes_ + task->bytes > options_.max_bytes;
+    const absl::Duration wait = core.ExpectedWaitLocked();
+    const int max_items = core.options.max_items;
+    const int64_t max_bytes = core.options.max_bytes;
+    const bool full = static_cast<int>(core.queue.size()) >= max_items ||
+                      core.queued_bytes + task->bytes > max_bytes;
     // A task larger than the whole byte budget is refused even when the
     // queue is empty: otherwise memory has no ceiling.
-    if (full || task->bytes > options_.max_bytes) {
-      Report(AdmissionObserver::Outcome::kRefusedFull);
+    if (full || task->bytes > max_bytes) {
+      core.Report(AdmissionObserver::Outcome::kRefusedFull);
       return WithRetryPushback(
           absl::ResourceExhaustedError(absl::StrCat(
-              "server busy: the ", options_.name, " queue is full (", queue_.size(), " of ",
-              options_.max_items, " requests, ", queued_bytes_, " of ", options_.max_bytes,
+              "server busy: the ", name, " queue is full (", core.queue.size(), " of ",
+              max_items, " requests, ", core.queued_bytes, " of ", max_bytes,
               " bytes waiting); retry after ", absl::ToInt64Milliseconds(wait), " ms")),
           wait);
     }
-    const absl::Time now = clock_->Now();
+    const absl::Time now = core.clock->Now();
     const absl::Duration left = task->deadline - now;
-    const absl::Duration needed = wait + CostLocked(task->work_units);
+    const absl::Duration needed = wait + core.CostLocked(task->work_units);
     if (left <= absl::ZeroDuration() || left < needed) {
-      Report(AdmissionObserver::Outcome::kRefusedDeadline);
+      core.Report(AdmissionObserver::Outcome::kRefusedDeadline);
       return WithRetryPushback(
           absl::DeadlineExceededError(absl::StrCat(
-              "the deadline leaves ", absl::ToInt64Milliseconds(std::max(left, absl::ZeroDuration())),
-              " ms but about ", absl::ToInt64Milliseconds(needed), " ms of ", options_.name,
+              "the deadline leaves ",
+              absl::ToInt64Milliseconds(std::max(left, absl::ZeroDuration())), " ms but about ",
+              absl::ToInt64Milliseconds(needed), " ms of ", name,
               " work is ahead of this request (queue and its own); send a longer deadline or "
               "retry later")),
           wait);
     }
-    queued_bytes_ += task->bytes;
+    core.queued_bytes += task->bytes;
     if (task->work_units > 0) {
-      queued_units_ += task->work_units;
+      core.queued_units += task->work_units;
     } else {
-      ++queued_unknown_;
+      ++core.queued_unknown;
     }
-    queue_.push_back(Queued{std::move(task), now});
-    items = static_cast<int>(queue_.size());
-    bytes = queued_bytes_;
+    core.queue.push_back(internal::AdmissionCore::Queued{std::move(task), now});
+    items = static_cast<int>(core.queue.size());
+    bytes = core.queued_bytes;
   }
-  work_available_.notify_one();
-  Report(AdmissionObserver::Outcome::kAdmitted);
-  if (options_.observer != nullptr) options_.observer->OnQueueSize(options_.name, items, bytes);
+  core.changed.notify_all();
+  core.Report(AdmissionObserver::Outcome::kAdmitted);
+  if (core.options.observer != nullptr) core.options.observer->OnQueueSize(name, items, bytes);
   return absl::OkStatus();
 }
 
 void AdmissionQueue::Shutdown() {
   std::lock_guard<std::mutex> join_lock(join_mu_);
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    accepting_ = false;
+    std::lock_guard<std::mutex> lock(core_->mu);
+    core_->accepting = false;
   }
-  work_available_.notify_all();
+  core_->changed.notify_all();
   for (std::thread& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
 }
 
 void AdmissionQueue::WorkerLoop() {
+  internal::AdmissionCore& core = *core_;
+  AdmissionObserver* const observer = core.options.observer;
   while (true) {
-    Queued next;
+    internal::AdmissionCore::Queued next;
     int items = 0;
     int64_t bytes = 0;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      work_available_.wait(lock, [this] { return !queue_.empty() || !accepting_; });
-      if (queue_.empty()) return;  // shutting down and drained
-      next = std::move(queue_.front());
-      queue_.pop_front();
-      queued_bytes_ -= next.task->bytes;
+      std::unique_lock<std::mutex> lock(core.mu);
+      core.changed.wait(lock, [&core] {
+        return (!core.queue.empty() && core.SlotFreeLocked()) ||
+               (core.queue.empty() && !core.accepting);
+      });
+      if (core.queue.empty()) return;  // shutting down and drained
+      next = std::move(core.queue.front());
+      core.queue.pop_front();
+      core.queued_bytes -= next.task->bytes;
       if (next.task->work_units > 0) {
-        queued_units_ -= next.task->work_units;
+        core.queued_units -= next.task->work_units;
       } else {
-        --queued_unknown_;
+        --core.queued_unknown;
       }
-      ++running_;
-      items = static_cast<int>(queue_.size());
-      bytes = queued_bytes_;
+      ++core.in_progress;
+      items = static_cast<int>(core.queue.size());
+      bytes = core.queued_bytes;
     }
     AdmissionTask& task = *next.task;
-    const absl::Time start = clock_->Now();
-    if (options_.observer != nullptr) {
-      options_.observer->OnQueueSize(options_.name, items, bytes);
-      options_.observer->OnQueueWait(options_.name, start - next.enqueued);
+    const absl::Time start = core.clock->Now();
+    if (observer != nullptr) {
+      observer->OnQueueSize(core.options.name, items, bytes);
+      observer->OnQueueWait(core.options.name, start - next.enqueued);
     }
     if (task.cancellation != nullptr && task.cancellation->cancelled()) {
-      Report(AdmissionObserver::Outcome::kCancelled);
-      std::move(task.run)(absl::CancelledError("the call was cancelled while it waited"));
+      core.Report(AdmissionObserver::Outcome::kCancelled);
+      std::move(task.run)(absl::CancelledError("the call was cancelled while it waited"),
+                          AdmissionTicket(core_, task.work_units, start, /*measure=*/false));
     } else if (start >= task.deadline) {
-      Report(AdmissionObserver::Outcome::kExpired);
-      std::move(task.run)(absl::DeadlineExceededError(absl::StrCat(
-          "deadline exceeded after ", absl::ToInt64Milliseconds(start - next.enqueued),
-          " ms waiting in the ", options_.name, " queue; the work was not started")));
+      core.Report(AdmissionObserver::Outcome::kExpired);
+      std::move(task.run)(
+          absl::DeadlineExceededError(absl::StrCat(
+              "deadline exceeded after ", absl::ToInt64Milliseconds(start - next.enqueued),
+              " ms waiting in the ", core.options.name, " queue; the work was not started")),
+          AdmissionTicket(core_, task.work_units, start, /*measure=*/false));
     } else {
-      std::move(task.run)(absl::OkStatus());
-      const double seconds = absl::ToDoubleSeconds(clock_->Now() - start);
-      std::lock_guard<std::mutex> lock(mu_);
-      const double weight = options_.average_weight;
-      if (task.work_units > 0) {
-        const double per_unit = seconds / static_cast<double>(task.work_units);
-        seconds_per_unit_ = (1 - weight) * seconds_per_unit_ + weight * per_unit;
-      }
-      seconds_per_task_ = (1 - weight) * seconds_per_task_ + weight * seconds;
+      std::move(task.run)(absl::OkStatus(),
+                          AdmissionTicket(core_, task.work_units, start, /*measure=*/true));
     }
     next.task.reset();  // release the media before taking the next task
-    std::lock_guard<std::mutex> lock(mu_);
-    --running_;
   }
 }
 

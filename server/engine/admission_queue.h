@@ -13,11 +13,19 @@
 // Refusals for a full queue or a short deadline carry a retry pushback
 // (server/common/retry_pushback.h): how long the queued work needs to drain.
 //
+// Work in progress is bounded too (max_in_progress): a task holds an
+// AdmissionTicket from the moment it starts, and may keep it after `run`
+// returns, until the whole request is done (decoding, then the models, which
+// run elsewhere). The threads start no more tasks while max_in_progress
+// tickets are held, so the excess waits HERE, where its deadline is checked
+// and refusals are cheap, instead of in the model queues, where it would
+// expire after its decoding was paid for.
+//
 // Expected times come from measurement: each task states its cost in work
 // units (decode uses pixels, read from the header), and the queue keeps an
-// exponentially weighted average of the run time per unit over the tasks it
-// ran. The expected wait is the queued units times that average, divided
-// among the threads.
+// exponentially weighted average of the time per unit from a task's start to
+// its ticket's release. The expected wait is the queued units times that
+// average, divided among the slots (max_in_progress, or the threads).
 //
 // A task whose caller cancelled, or whose deadline passed while it waited, is
 // never run: it is answered with CANCELLED / DEADLINE_EXCEEDED when it
@@ -27,9 +35,7 @@
 #ifndef AFFECT_SERVER_ENGINE_ADMISSION_QUEUE_H_
 #define AFFECT_SERVER_ENGINE_ADMISSION_QUEUE_H_
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -76,6 +82,10 @@ struct AdmissionQueueOptions {
   int max_items = 64;
   // Most bytes of pending media (the tasks' `bytes`) waiting to start. >= 1.
   int64_t max_bytes = int64_t{256} << 20;
+  // Most tasks started whose tickets are not yet released; 0 = no limit
+  // beyond the threads (then tasks should release their ticket when `run`
+  // returns, as they do by default). >= 0.
+  int max_in_progress = 0;
   // Run time per work unit assumed before any task has run (the first
   // deadline checks use it). >= 0.
   absl::Duration initial_time_per_unit = absl::Nanoseconds(20);
@@ -85,6 +95,38 @@ struct AdmissionQueueOptions {
   AdmissionObserver* observer = nullptr;
   // Not owned; null = Clock::Real(). Must outlive the queue.
   Clock* clock = nullptr;
+};
+
+namespace internal {
+struct AdmissionCore;
+}  // namespace internal
+
+// One in-progress slot of an AdmissionQueue, held by a started task. Move-
+// only; released when destroyed or by Release(). Safe to release from any
+// thread, even after the queue is gone.
+class AdmissionTicket {
+ public:
+  AdmissionTicket() = default;  // holds nothing
+  AdmissionTicket(AdmissionTicket&& other) noexcept;
+  AdmissionTicket& operator=(AdmissionTicket&& other) noexcept;
+  AdmissionTicket(const AdmissionTicket&) = delete;
+  AdmissionTicket& operator=(const AdmissionTicket&) = delete;
+  ~AdmissionTicket();
+
+  // Frees the slot and, for a task that ran, records its time (start to
+  // now) in the queue's moving average. Idempotent.
+  void Release();
+  bool held() const { return core_ != nullptr; }
+
+ private:
+  friend class AdmissionQueue;
+  AdmissionTicket(std::shared_ptr<internal::AdmissionCore> core, int64_t work_units,
+                  absl::Time start, bool measure);
+
+  std::shared_ptr<internal::AdmissionCore> core_;
+  int64_t work_units_ = 0;
+  absl::Time start_;
+  bool measure_ = false;
 };
 
 // One unit of admitted work.
@@ -100,7 +142,10 @@ struct AdmissionTask {
   // Runs exactly once on a queue thread: with OK when the task may do its
   // work, or with CANCELLED / DEADLINE_EXCEEDED when it must not (it was
   // cancelled or expired while waiting). Never called when Submit refuses.
-  absl::AnyInvocable<void(absl::Status) &&> run;
+  // The ticket holds the task's in-progress slot: keep it (move it into
+  // the continuation) until the request is done, or let it go out of scope
+  // to release the slot when `run` returns.
+  absl::AnyInvocable<void(absl::Status, AdmissionTicket) &&> run;
 };
 
 // Thread-safe.
@@ -139,35 +184,15 @@ class AdmissionQueue {
   absl::Duration TimePerUnit() const;
   int queued_items() const;
   int64_t queued_bytes() const;
-  const AdmissionQueueOptions& options() const { return options_; }
+  // Tasks started whose tickets are still held.
+  int in_progress() const;
+  const AdmissionQueueOptions& options() const;
 
  private:
-  struct Queued {
-    std::unique_ptr<AdmissionTask> task;
-    absl::Time enqueued;
-  };
-
   explicit AdmissionQueue(AdmissionQueueOptions options);
   void WorkerLoop();
-  // REQUIRE mu_ held.
-  absl::Duration CostLocked(int64_t work_units) const;
-  absl::Duration ExpectedWaitLocked() const;
-  void Report(AdmissionObserver::Outcome outcome) const;
 
-  const AdmissionQueueOptions options_;
-  Clock* const clock_;
-
-  // std primitives (not absl's): ThreadSanitizer sees them, see clock.h.
-  mutable std::mutex mu_;
-  std::condition_variable work_available_;
-  std::deque<Queued> queue_;          // guarded by mu_
-  int64_t queued_bytes_ = 0;          // guarded by mu_
-  int64_t queued_units_ = 0;          // guarded by mu_ (tasks of known cost)
-  int queued_unknown_ = 0;            // guarded by mu_ (tasks of unknown cost)
-  double seconds_per_unit_ = 0;       // guarded by mu_ (moving average)
-  double seconds_per_task_ = 0;       // guarded by mu_ (moving average, all tasks)
-  int running_ = 0;                   // guarded by mu_
-  bool accepting_ = true;             // guarded by mu_
+  const std::shared_ptr<internal::AdmissionCore> core_;
 
   std::mutex join_mu_;
   std::vector<std::thread> threads_;

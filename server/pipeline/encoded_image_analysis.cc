@@ -22,15 +22,20 @@ absl::Status AnalyzeEncodedImage(const ImagePipeline* pipeline, AdmissionQueue* 
   task->deadline = job.deadline;
   task->cancellation = job.cancellation;
   task->run = [pipeline, image, decode, job = std::move(job),
-               done = std::move(done)](absl::Status admitted) mutable {
+               done = std::move(done)](absl::Status admitted, AdmissionTicket ticket) mutable {
     if (!admitted.ok()) return std::move(done)(admitted);
     const absl::Time start = absl::Now();
     auto rgb = DecodeImage(*image, decode);
     if (!rgb.ok()) return std::move(done)(rgb.status());
     const absl::Duration decode_time = absl::Now() - start;
     job.rgb = std::make_shared<const cv::Mat>(*std::move(rgb));
-    pipeline->Analyze(std::move(job), [decode_time, done = std::move(done)](
+    // The ticket holds the queue slot until the models are done too, so
+    // that excess requests wait in the queue (deadline-checked, cheap to
+    // refuse) rather than in the model queues after their decoding.
+    pipeline->Analyze(std::move(job), [decode_time, ticket = std::move(ticket),
+                                       done = std::move(done)](
                                           absl::StatusOr<ImageJobResult> analysed) mutable {
+      ticket.Release();
       if (!analysed.ok()) return std::move(done)(analysed.status());
       std::move(done)(EncodedImageOutcome{*std::move(analysed), decode_time});
     });

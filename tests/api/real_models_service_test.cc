@@ -2,6 +2,9 @@
 // photos: Analyze and AnalyzeStream end to end.
 #include <cmath>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -198,6 +201,86 @@ TEST_F(RealModelsServiceTest, StreamGivesOneResultPerFrameInOrderThenAggregatesA
   ASSERT_TRUE(responses.back().has_summary()) << "the summary comes last";
   EXPECT_EQ(responses.back().summary().stats().frames_analysed(), static_cast<uint64_t>(kFrames));
   EXPECT_EQ(responses.back().summary().reason(), "client finished");
+}
+
+TEST_F(RealModelsServiceTest, StreamRefreshesSceneAndAttireAtTheirIntervalsAndCarriesThemBetween) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  auto stream = stub_->AnalyzeStream(&context);
+  v1::StreamRequest config;
+  config.mutable_config()->set_drop_policy(v1::DROP_POLICY_BACKPRESSURE);
+  config.mutable_config()->add_analyses(v1::ANALYSIS_EMOTION);
+  config.mutable_config()->add_analyses(v1::ANALYSIS_ATTIRE);
+  config.mutable_config()->add_analyses(v1::ANALYSIS_SCENE);
+  // Frames every 250 ms: scene on frames 1, 3, 5; attire on frames 1 and 5.
+  config.mutable_config()->set_scene_interval_ms(500);
+  config.mutable_config()->set_attire_interval_ms(1000);
+  ASSERT_TRUE(stream->Write(config));
+  constexpr int kFrames = 6;
+  const std::string photo = testing::ReadBinaryFile(testing::DemoPhotoPath(4));
+  for (int i = 0; i < kFrames; ++i) {
+    v1::StreamRequest frame;
+    frame.mutable_frame()->set_sequence(static_cast<uint64_t>(i + 1));
+    frame.mutable_frame()->set_timestamp_us(i * 250'000);
+    frame.mutable_frame()->mutable_image()->set_encoded(photo);
+    ASSERT_TRUE(stream->Write(frame));
+  }
+  stream->WritesDone();
+  std::vector<v1::FrameResult> frames;
+  v1::StreamResponse response;
+  while (stream->Read(&response)) {
+    if (response.has_frame()) frames.push_back(response.frame());
+  }
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_THAT(frames, SizeIs(kFrames));
+  for (const v1::FrameResult& frame : frames) {
+    ASSERT_FALSE(frame.has_error()) << frame.error().message();
+    // Every frame answers with a scene and one attire entry per tracked
+    // face (the same photo: every track is known from frame 1).
+    EXPECT_FALSE(frame.analysis().scene().objects().empty()) << "frame " << frame.sequence();
+    EXPECT_EQ(frame.analysis().attire_size(), frame.analysis().faces_size())
+        << "frame " << frame.sequence();
+    for (const v1::PersonAttire& person : frame.analysis().attire()) {
+      ASSERT_GE(person.face_index(), 0);
+      ASSERT_LT(person.face_index(), frame.analysis().faces_size());
+      EXPECT_EQ(person.track_id(), frame.analysis().faces(person.face_index()).track_id());
+    }
+  }
+  const std::vector<std::optional<uint64_t>> scene_from = {std::nullopt, 1, std::nullopt,
+                                                           3, std::nullopt, 5};
+  const std::vector<std::optional<uint64_t>> attire_from = {std::nullopt, 1, 1, 1,
+                                                            std::nullopt, 5};
+  for (int i = 0; i < kFrames; ++i) {
+    const v1::FrameResult& frame = frames[static_cast<size_t>(i)];
+    EXPECT_EQ(frame.has_scene_from_sequence() ? std::optional<uint64_t>(frame.scene_from_sequence())
+                                              : std::nullopt,
+              scene_from[static_cast<size_t>(i)])
+        << "frame " << frame.sequence();
+    EXPECT_EQ(frame.has_attire_from_sequence()
+                  ? std::optional<uint64_t>(frame.attire_from_sequence())
+                  : std::nullopt,
+              attire_from[static_cast<size_t>(i)])
+        << "frame " << frame.sequence();
+  }
+  // A carried scene is the computed one, unchanged.
+  EXPECT_EQ(frames[1].analysis().scene().SerializeAsString(),
+            frames[0].analysis().scene().SerializeAsString());
+}
+
+TEST_F(RealModelsServiceTest, StreamRefusesARefreshIntervalOutOfRange) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto stream = stub_->AnalyzeStream(&context);
+  v1::StreamRequest config;
+  config.mutable_config()->set_scene_interval_ms(600001);
+  ASSERT_TRUE(stream->Write(config));
+  stream->WritesDone();
+  v1::StreamResponse response;
+  while (stream->Read(&response)) {
+  }
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("config.scene_interval_ms"));
 }
 
 }  // namespace

@@ -113,7 +113,22 @@ std::unique_ptr<AdmissionTask> Task(absl::AnyInvocable<void(absl::Status) &&> ru
   task->bytes = bytes;
   task->work_units = units;
   task->deadline = deadline;
-  task->run = std::move(run);
+  task->run = [run = std::move(run)](absl::Status status, AdmissionTicket) mutable {
+    std::move(run)(status);
+  };
+  return task;
+}
+
+// A task that keeps its ticket in `*kept` (the request goes on elsewhere).
+std::unique_ptr<AdmissionTask> KeepingTask(AdmissionTicket* kept, Event* started,
+                                           int64_t units = 0) {
+  auto task = std::make_unique<AdmissionTask>();
+  task->work_units = units;
+  task->run = [kept, started](absl::Status status, AdmissionTicket ticket) {
+    EXPECT_TRUE(status.ok()) << status;
+    *kept = std::move(ticket);
+    started->Notify();
+  };
   return task;
 }
 
@@ -341,6 +356,103 @@ TEST(AdmissionQueueTest, ConcurrentSubmittersNeverExceedTheLimitsAndEveryAdmitte
   (*queue)->Shutdown();
   EXPECT_EQ(ran.load(), admitted.load()) << "every admitted task ran once, no refused one did";
   EXPECT_GT(admitted.load(), 0);
+}
+
+TEST(AdmissionQueueTest, HeldTicketsKeepFurtherTasksWaitingInTheQueue) {
+  FakeClock clock;
+  AdmissionQueueOptions options;
+  options.name = "decode";
+  options.num_threads = 2;
+  options.max_in_progress = 1;
+  options.clock = &clock;
+  auto queue = AdmissionQueue::Create(options);
+  ASSERT_TRUE(queue.ok());
+  AdmissionTicket first_ticket;
+  Event first_started;
+  auto first = KeepingTask(&first_ticket, &first_started);
+  ASSERT_TRUE((*queue)->Submit(first).ok());
+  ASSERT_TRUE(first_started.Wait());
+  EXPECT_TRUE(first_ticket.held());
+  EXPECT_EQ((*queue)->in_progress(), 1) << "the ticket outlives its run callback";
+
+  RunLog log;
+  auto second = Task(log.Record(2));
+  ASSERT_TRUE((*queue)->Submit(second).ok());
+  // A thread is free but the only slot is held: the task stays queued.
+  EXPECT_EQ((*queue)->queued_items(), 1);
+  EXPECT_EQ(log.size(), 0);
+
+  first_ticket.Release();
+  EXPECT_TRUE(log.WaitFor(2).ok()) << "a released slot starts the next task";
+  EXPECT_FALSE(first_ticket.held());
+  first_ticket.Release();  // idempotent
+}
+
+TEST(AdmissionQueueTest, MeasuresATaskUntilItsTicketIsReleasedAndDividesTheWaitAmongSlots) {
+  FakeClock clock;
+  AdmissionQueueOptions options;
+  options.name = "decode";
+  options.num_threads = 1;
+  options.max_in_progress = 4;
+  options.average_weight = 1.0;  // the last measurement is the estimate
+  options.clock = &clock;
+  auto queue = AdmissionQueue::Create(options);
+  ASSERT_TRUE(queue.ok());
+  AdmissionTicket ticket;
+  Event started;
+  auto task = KeepingTask(&ticket, &started, /*units=*/1000);
+  ASSERT_TRUE((*queue)->Submit(task).ok());
+  ASSERT_TRUE(started.Wait());
+  // The request goes on elsewhere for 400 ms after its run returned.
+  clock.Advance(absl::Milliseconds(400));
+  ticket.Release();
+  EXPECT_EQ((*queue)->in_progress(), 0);
+  EXPECT_NEAR(absl::ToDoubleMicroseconds((*queue)->TimePerUnit()), 400.0, 1e-6);
+
+  // Hold the slots so that queued work stays queued, then queue 2000 units:
+  // 800 ms of work over 4 slots is a 200 ms wait.
+  std::vector<AdmissionTicket> held(4);
+  std::vector<std::unique_ptr<Event>> holders_started;
+  for (int i = 0; i < 4; ++i) {
+    holders_started.push_back(std::make_unique<Event>());
+    auto holder = KeepingTask(&held[static_cast<size_t>(i)], holders_started.back().get());
+    ASSERT_TRUE((*queue)->Submit(holder).ok());
+    ASSERT_TRUE(holders_started.back()->Wait());
+  }
+  RunLog log;
+  auto queued = Task(log.Record(1), 0, 2000);
+  ASSERT_TRUE((*queue)->Submit(queued).ok());
+  EXPECT_NEAR(absl::ToDoubleMilliseconds((*queue)->ExpectedWait()), 200.0, 1e-6);
+  // A deadline shorter than the wait plus the task's own cost is refused.
+  auto hurried = Task(log.Record(2), 0, 1000, clock.Now() + absl::Milliseconds(500));
+  EXPECT_THAT((*queue)->Submit(hurried),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("ms of decode work")));
+  held.clear();  // releases every slot
+  EXPECT_TRUE(log.WaitFor(1).ok());
+}
+
+TEST(AdmissionQueueTest, ShutdownDrainsQueuedTasksEvenWhileSlotsAreHeld) {
+  AdmissionQueueOptions options;
+  options.name = "decode";
+  options.num_threads = 1;
+  options.max_in_progress = 1;
+  auto queue = AdmissionQueue::Create(options);
+  ASSERT_TRUE(queue.ok());
+  AdmissionTicket ticket;
+  Event started;
+  auto holder = KeepingTask(&ticket, &started);
+  ASSERT_TRUE((*queue)->Submit(holder).ok());
+  ASSERT_TRUE(started.Wait());
+  RunLog log;
+  auto waiting = Task(log.Record(1));
+  ASSERT_TRUE((*queue)->Submit(waiting).ok());
+  // Draining must not wait for work elsewhere to give its slot back.
+  (*queue)->Shutdown();
+  EXPECT_TRUE(log.WaitFor(1).ok());
+  // A ticket may outlive its queue.
+  queue->reset();
+  ticket.Release();
+  EXPECT_FALSE(ticket.held());
 }
 
 }  // namespace

@@ -1,0 +1,91 @@
+#include "server/stream/slow_analysis_refresh.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace affect::stream {
+namespace {
+
+constexpr uint32_t kMaxIntervalMs = 600000;
+
+absl::StatusOr<int64_t> IntervalUs(bool present, uint32_t ms, const char* field) {
+  if (!present) return 0;
+  if (ms > kMaxIntervalMs) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config.", field, ": ", ms, " is outside [0, ", kMaxIntervalMs, "]"));
+  }
+  return int64_t{ms} * 1000;
+}
+
+// Due when nothing was computed yet or a whole interval of stream time has
+// passed since the last frame that computed it. Timestamps are range-checked
+// by the session (0..kMaxStreamTimeUs), so the difference cannot overflow.
+bool DueAndRecord(int64_t interval_us, int64_t timestamp_us, std::optional<int64_t>* last) {
+  if (last->has_value() && timestamp_us - **last < interval_us) return false;
+  *last = timestamp_us;
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<SlowAnalysisIntervals> SlowAnalysisIntervalsFromConfig(
+    const v1::StreamConfig& config) {
+  SlowAnalysisIntervals intervals;
+  auto scene = IntervalUs(config.has_scene_interval_ms(), config.scene_interval_ms(),
+                          "scene_interval_ms");
+  if (!scene.ok()) return scene.status();
+  auto attire = IntervalUs(config.has_attire_interval_ms(), config.attire_interval_ms(),
+                           "attire_interval_ms");
+  if (!attire.ok()) return attire.status();
+  intervals.scene_us = *scene;
+  intervals.attire_us = *attire;
+  return intervals;
+}
+
+SlowAnalysisRefresh::SlowAnalysisRefresh(SlowAnalysisIntervals intervals, bool scene,
+                                         bool attire)
+    : intervals_(intervals), scene_(scene), attire_(attire) {}
+
+SlowAnalysesDue SlowAnalysisRefresh::DueAt(int64_t timestamp_us) {
+  SlowAnalysesDue due;
+  due.scene = scene_ && DueAndRecord(intervals_.scene_us, timestamp_us, &last_scene_start_us_);
+  due.attire =
+      attire_ && DueAndRecord(intervals_.attire_us, timestamp_us, &last_attire_start_us_);
+  return due;
+}
+
+void SlowAnalysisRefresh::Complete(const SlowAnalysesDue& due, v1::FrameResult* result) {
+  if (result->has_error()) {
+    if (due.scene) last_scene_start_us_.reset();
+    if (due.attire) last_attire_start_us_.reset();
+    return;
+  }
+  v1::ImageAnalysis* analysis = result->mutable_analysis();
+  if (due.scene) {
+    scene_result_ = analysis->scene();
+    scene_sequence_ = result->sequence();
+  } else if (scene_ && scene_result_.has_value()) {
+    *analysis->mutable_scene() = *scene_result_;
+    result->set_scene_from_sequence(scene_sequence_);
+  }
+  if (due.attire) {
+    attire_by_track_.clear();
+    for (const v1::PersonAttire& person : analysis->attire()) {
+      if (person.track_id() != 0) attire_by_track_[person.track_id()] = person;
+    }
+    attire_sequence_ = result->sequence();
+  } else if (attire_ && attire_sequence_.has_value()) {
+    analysis->clear_attire();
+    for (const v1::Face& face : analysis->faces()) {
+      auto known = attire_by_track_.find(face.track_id());
+      if (face.track_id() == 0 || known == attire_by_track_.end()) continue;
+      v1::PersonAttire* person = analysis->add_attire();
+      *person = known->second;
+      person->set_face_index(face.index());
+    }
+    result->set_attire_from_sequence(*attire_sequence_);
+  }
+}
+
+}  // namespace affect::stream

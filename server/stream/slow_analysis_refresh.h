@@ -1,0 +1,73 @@
+// Scene and attire change slowly, and they are the most expensive analyses
+// of a frame. A stream can ask for them at a lower rate
+// (StreamConfig.scene_interval_ms, attire_interval_ms): this class decides,
+// as frames start, which frames compute them, and, as results are emitted,
+// fills the frames in between with the last computed results, saying which
+// frame they came from (FrameResult.scene_from_sequence,
+// attire_from_sequence).
+//
+// Protocol-free and single-threaded: the stream session calls it under its
+// own lock, DueAt in start order and Complete in emission order (both are
+// the stream's frame order).
+#ifndef AFFECT_SERVER_STREAM_SLOW_ANALYSIS_REFRESH_H_
+#define AFFECT_SERVER_STREAM_SLOW_ANALYSIS_REFRESH_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "affect/v1/affect_service.pb.h"
+
+namespace affect::stream {
+
+// Stream time between two frames that compute the analysis; 0 = every frame.
+struct SlowAnalysisIntervals {
+  int64_t scene_us = 0;
+  int64_t attire_us = 0;
+};
+
+// Reads scene_interval_ms and attire_interval_ms (each 0..600000; unset = 0,
+// every frame). INVALID_ARGUMENT naming the field otherwise.
+absl::StatusOr<SlowAnalysisIntervals> SlowAnalysisIntervalsFromConfig(
+    const v1::StreamConfig& config);
+
+// Which slow analyses a frame computes.
+struct SlowAnalysesDue {
+  bool scene = false;
+  bool attire = false;
+};
+
+class SlowAnalysisRefresh {
+ public:
+  // `scene` and `attire`: whether the stream's plan includes them at all.
+  SlowAnalysisRefresh(SlowAnalysisIntervals intervals, bool scene, bool attire);
+
+  // A frame at stream time `timestamp_us` starts: which slow analyses it
+  // computes (the first frame always does; then once per interval).
+  SlowAnalysesDue DueAt(int64_t timestamp_us);
+
+  // The frame that DueAt answered `due` for is emitted, with track ids
+  // already assigned. A computed result is remembered; a skipped one is
+  // filled from the last computed result: the scene as it was, attire per
+  // track for the faces of this frame whose track had attire then (a person
+  // first seen since gets attire at the next refresh). A frame that failed
+  // (result->has_error()) makes the next frame to start compute again.
+  void Complete(const SlowAnalysesDue& due, v1::FrameResult* result);
+
+ private:
+  const SlowAnalysisIntervals intervals_;
+  const bool scene_;
+  const bool attire_;
+  std::optional<int64_t> last_scene_start_us_;
+  std::optional<int64_t> last_attire_start_us_;
+
+  std::optional<v1::Scene> scene_result_;
+  uint64_t scene_sequence_ = 0;
+  std::map<uint64_t, v1::PersonAttire> attire_by_track_;
+  std::optional<uint64_t> attire_sequence_;
+};
+
+}  // namespace affect::stream
+
+#endif  // AFFECT_SERVER_STREAM_SLOW_ANALYSIS_REFRESH_H_
