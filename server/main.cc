@@ -48,8 +48,8 @@ ABSL_FLAG(int64_t, max_queued_bytes, int64_t{256} << 20,
           "refused at once.");
 ABSL_FLAG(int, max_running_requests, 0,
           "Requests and stream frames from the start of decoding to the end of their models "
-          "at once; the rest wait in the admission queue. 0 = chosen for this machine "
-          "(2 x usable cores).");
+          "at once, weighted (1 each, plus 1 for attire and 1 for scene); the rest wait in "
+          "the admission queue. 0 = chosen for this machine (4 x usable cores).");
 ABSL_FLAG(int, max_running_frames, 0,
           "Stream frames analysed at once over all streams, shared fairly. 0 = chosen for "
           "this machine (2 x usable cores).");

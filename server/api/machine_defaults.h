@@ -13,9 +13,16 @@
 //                                  few enough that frames do not queue
 //                                  inside the pipeline where age is not
 //                                  checked
-//   max_running_requests           unary calls and frames from decoding to
-//                      = 2 x cores the end of their models: likewise, so
-//                                  that excess waits in the admission queue
+//   max_running_requests           work from decoding to the end of the
+//                      = 4 x cores models, in requests weighted by their
+//                                  large models (EMOTION 1, + attire 1,
+//                                  + scene 1). Measured on 2 cores, 8
+//                                  callers, 12-15 s runs: an unweighted
+//                                  limit of 4 gave EMOTION 56/s and all
+//                                  analyses 9.4/s, of 8 gave 64/s and 7.9/s;
+//                                  this weighted 8 gave 59-65/s and
+//                                  8.4-11.2/s (run-to-run spread ~15%).
+//                                  Excess waits in the admission queue
 //                                  (deadline-checked, refused in
 //                                  microseconds), not in the model queues
 //

@@ -46,8 +46,9 @@ struct ServerOptions {
   int max_queued_requests = 32;
   int64_t max_queued_bytes = int64_t{256} << 20;
   // Requests and stream frames between the start of their decoding and the
-  // end of their models, at once; the rest wait in the admission queue,
-  // where their deadline is checked. 0 = chosen for this machine.
+  // end of their models, at once, weighted (EMOTION or VOICE 1, attire and
+  // scene 1 more each); the rest wait in the admission queue, where their
+  // deadline is checked. 0 = chosen for this machine.
   int max_running_requests = 0;
 
   // Streams (server/stream/frame_scheduler.h): frames running at once over

@@ -67,8 +67,8 @@ class StreamSession::SchedulerSink : public stream::FrameSink {
   StreamSession* session_ ABSL_GUARDED_BY(mutex_);
 };
 
-StreamSession::StreamSession(grpc::CallbackServerContext* context,
-                             const StreamResources& resources, absl::Time start)
+StreamSession::StreamSession(grpc::CallbackServerContext* context, const StreamResources& resources,
+                             absl::Time start)
     : context_(context),
       resources_(resources),
       options_(*resources.options),
@@ -109,8 +109,9 @@ grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>* StreamSession::S
               " are open (--max_streams_per_connection); close one or open another connection")));
           break;
         case RegisterResult::kServerFull:
-          session->Abort(absl::ResourceExhaustedError(absl::StrCat(
-              "too many streams: ", options.max_streams, " are open (--max_streams); retry later")));
+          session->Abort(
+              absl::ResourceExhaustedError(absl::StrCat("too many streams: ", options.max_streams,
+                                                        " are open (--max_streams); retry later")));
           break;
         case RegisterResult::kDraining:
           session->Abort(absl::UnavailableError("server is shutting down"));
@@ -295,9 +296,8 @@ absl::Status StreamSession::HandleConfig(const v1::StreamConfig& config) {
   }
   if (config.has_max_frames_in_flight()) {
     if (config.max_frames_in_flight() < 1 || config.max_frames_in_flight() > 64) {
-      return absl::InvalidArgumentError(absl::StrCat("config.max_frames_in_flight: ",
-                                                     config.max_frames_in_flight(),
-                                                     " is outside [1, 64]"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config.max_frames_in_flight: ", config.max_frames_in_flight(), " is outside [1, 64]"));
     }
     schedule.max_in_flight = static_cast<int>(config.max_frames_in_flight());
   }
@@ -333,10 +333,14 @@ absl::Status StreamSession::HandleConfig(const v1::StreamConfig& config) {
   aggregator_ = *std::move(aggregator);
   slow_refresh_ =
       std::make_unique<stream::SlowAnalysisRefresh>(*slow_intervals, plan_.scene, plan_.attire);
+  if (schedule.drop_policy != v1::DROP_POLICY_BACKPRESSURE) {
+    live_frame_age_ = schedule.max_frame_age;
+  }
   scheduled_ = *std::move(scheduled);
   scheduled_view_ = scheduled_.get();
   configured_ = true;
-  AFFECT_LOG(INFO).With("stream_id", stream_id_)
+  AFFECT_LOG(INFO)
+          .With("stream_id", stream_id_)
           .With("max_frames_in_flight", schedule.max_in_flight)
           .With("drop_policy", v1::DropPolicy_Name(schedule.drop_policy))
           .With("max_frame_age_ms", absl::ToInt64Milliseconds(schedule.max_frame_age))
@@ -347,8 +351,8 @@ absl::Status StreamSession::HandleConfig(const v1::StreamConfig& config) {
 absl::Status StreamSession::HandleFrame(v1::VideoFrame* frame, std::optional<int64_t>* enqueue) {
   if (last_sequence_.has_value() && frame->sequence() <= *last_sequence_) {
     return absl::InvalidArgumentError(absl::StrCat("frame.sequence ", frame->sequence(),
-                                                   " does not increase (previous ",
-                                                   *last_sequence_, ")"));
+                                                   " does not increase (previous ", *last_sequence_,
+                                                   ")"));
   }
   if (frame->timestamp_us() < 0 || frame->timestamp_us() > stream::kMaxStreamTimeUs) {
     return absl::InvalidArgumentError(absl::StrCat("frame.timestamp_us ", frame->timestamp_us(),
@@ -408,7 +412,8 @@ void StreamSession::Abort(const absl::Status& status) {
   completed_.clear();
   outgoing_.clear();
   if (!stream_id_.empty() || status.code() != absl::StatusCode::kCancelled) {
-    AFFECT_LOG(INFO).With("stream_id", stream_id_)
+    AFFECT_LOG(INFO)
+            .With("stream_id", stream_id_)
             .With("code", absl::StatusCodeToString(status.code()))
         << "stream ended: " << status.message();
   }
@@ -584,7 +589,8 @@ void StreamSession::Pump() {
                                                              : "server shutting down");
           QueueResponse(std::move(summary));
           flushed_ = true;
-          AFFECT_LOG(INFO).With("stream_id", stream_id_)
+          AFFECT_LOG(INFO)
+                  .With("stream_id", stream_id_)
                   .With("frames_received", stats_.frames_received())
                   .With("frames_analysed", stats_.frames_analysed())
                   .With("frames_dropped", stats_.frames_dropped())
@@ -597,8 +603,8 @@ void StreamSession::Pump() {
       }
       // Read more unless the input is over, back-pressure applies, or the
       // client is not reading what it was sent.
-      const bool room = room_for_responses &&
-                        (scheduled_view_ == nullptr || scheduled_view_->HasRoom());
+      const bool room =
+          room_for_responses && (scheduled_view_ == nullptr || scheduled_view_->HasRoom());
       if (!reading_ && !read_closed_ && !draining_ && room) {
         reading_ = true;
         last_read_ = absl::Now();
@@ -669,9 +675,11 @@ void StreamSession::ProcessFrame(HeldFrame held, int64_t index) {
   outcome.result.set_sequence(frame->frame.sequence());
   outcome.result.set_timestamp_us(frame->frame.timestamp_us());
   AnalysisPlan plan;
+  absl::Time start_by = absl::InfiniteFuture();
   {
     absl::MutexLock lock(&mutex_);
     plan = plan_;
+    if (live_frame_age_.has_value()) start_by = frame->received + *live_frame_age_;
     // Frames start in stream order, so the refresh sees them in order.
     outcome.slow = slow_refresh_->DueAt(frame->frame.timestamp_us());
   }
@@ -699,13 +707,20 @@ void StreamSession::ProcessFrame(HeldFrame held, int64_t index) {
           ReportPipelineTimings(analysed->analysis.timings, absl::Now() - frame->received,
                                 result.mutable_timings(), resources_.tracker->metrics());
           outcome.ok = true;
+        } else if (IsLateStart(analysed.status())) {
+          outcome.too_old = true;
         } else {
           *result.mutable_error() = ToDetail(analysed.status());
         }
         FrameDone(index, std::move(outcome));
-      });
+      },
+      start_by);
   if (!admitted.ok()) {
-    *outcome.result.mutable_error() = ToDetail(admitted);
+    if (IsLateStart(admitted)) {
+      outcome.too_old = true;
+    } else {
+      *outcome.result.mutable_error() = ToDetail(admitted);
+    }
     FrameDone(index, std::move(outcome));
   }
 }
@@ -717,14 +732,21 @@ void StreamSession::FrameDone(int64_t index, FrameOutcome outcome) {
     --running_;
     scheduled = scheduled_view_;
     ServerMetrics* metrics = resources_.tracker->metrics();
-    if (outcome.ok) {
-      stats_.set_frames_analysed(stats_.frames_analysed() + 1);
-      if (metrics != nullptr) metrics->RecordFrames(FrameEvent::kAnalysed);
+    if (outcome.too_old) {
+      if (!abort_status_.has_value()) {
+        slow_refresh_->Abandon(outcome.slow);
+        CountDropped(index, stream::FrameDropReason::kTooOld);
+      }
     } else {
-      stats_.set_frames_failed(stats_.frames_failed() + 1);
-      if (metrics != nullptr) metrics->RecordFrames(FrameEvent::kFailed);
+      if (outcome.ok) {
+        stats_.set_frames_analysed(stats_.frames_analysed() + 1);
+        if (metrics != nullptr) metrics->RecordFrames(FrameEvent::kAnalysed);
+      } else {
+        stats_.set_frames_failed(stats_.frames_failed() + 1);
+        if (metrics != nullptr) metrics->RecordFrames(FrameEvent::kFailed);
+      }
+      if (!abort_status_.has_value()) completed_[index] = std::move(outcome);
     }
-    if (!abort_status_.has_value()) completed_[index] = std::move(outcome);
   }
   // Frees the slot: may start a frame of this or another stream.
   scheduled->FrameDone(index);

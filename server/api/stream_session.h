@@ -108,6 +108,9 @@ class StreamSession : public grpc::ServerBidiReactor<v1::StreamRequest, v1::Stre
     bool ok = false;
     bool dropped = false;  // never answered: skipped when emitting in order
     stream::SlowAnalysesDue slow;  // scene/attire computed on this frame
+    // Could not start decoding within the frame's maximum age: dropped and
+    // counted as too old, never answered.
+    bool too_old = false;
   };
   enum class GrpcOp { kRead, kWrite, kFinish };
 
@@ -185,6 +188,9 @@ class StreamSession : public grpc::ServerBidiReactor<v1::StreamRequest, v1::Stre
   AnalysisPlan plan_ ABSL_GUARDED_BY(mutex_);
   std::unique_ptr<stream::StreamAggregator> aggregator_ ABSL_GUARDED_BY(mutex_);
   std::unique_ptr<stream::SlowAnalysisRefresh> slow_refresh_ ABSL_GUARDED_BY(mutex_);
+  // Live policies: how long a frame may wait before its decoding starts
+  // (the scheduler's start and the decode queue's both count).
+  std::optional<absl::Duration> live_frame_age_ ABSL_GUARDED_BY(mutex_);
   v1::StreamStats stats_ ABSL_GUARDED_BY(mutex_);
   // Set once with the config; used without the lock after that (the
   // scheduler calls back into this session and must not meet mutex_ held).

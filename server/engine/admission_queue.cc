@@ -6,6 +6,7 @@
 #include <mutex>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/retry_pushback.h"
 #include "server/engine/thread_pool.h"
@@ -52,14 +53,16 @@ struct AdmissionCore {
   mutable std::mutex mu;
   // Signalled when a task is queued, a slot frees up, or Shutdown starts.
   std::condition_variable changed;
-  std::deque<Queued> queue;      // guarded by mu
-  int64_t queued_bytes = 0;      // guarded by mu
-  int64_t queued_units = 0;      // guarded by mu (tasks of known cost)
-  int queued_unknown = 0;        // guarded by mu (tasks of unknown cost)
-  double seconds_per_unit = 0;   // guarded by mu (moving average)
-  double seconds_per_task = 0;   // guarded by mu (moving average, all tasks)
-  int in_progress = 0;           // guarded by mu (tickets held)
-  bool accepting = true;         // guarded by mu
+  std::deque<Queued> queue;  // guarded by mu
+  int64_t queued_bytes = 0;  // guarded by mu
+  // Queued cost, each task's times its weight: units of the tasks of known
+  // cost, and the weights of the tasks of unknown cost.
+  int64_t queued_units = 0;     // guarded by mu
+  int64_t queued_unknown = 0;   // guarded by mu
+  double seconds_per_unit = 0;  // guarded by mu (moving average)
+  double seconds_per_task = 0;  // guarded by mu (moving average, all tasks)
+  int in_progress = 0;          // guarded by mu (weights of the tickets held)
+  bool accepting = true;        // guarded by mu
 
   int Slots() const {
     return options.max_in_progress > 0 ? options.max_in_progress : options.num_threads;
@@ -73,26 +76,35 @@ struct AdmissionCore {
     // Queued work divided among the slots; tasks in progress are ignored
     // (their remaining time is unknown and at most one task's each).
     const double seconds = seconds_per_unit * static_cast<double>(queued_units) +
-                           seconds_per_task * queued_unknown;
+                           seconds_per_task * static_cast<double>(queued_unknown);
     return absl::Seconds(seconds / Slots());
   }
   bool SlotFreeLocked() const {
     // While shutting down, the queued tasks run without waiting for slots:
     // draining must not depend on work elsewhere finishing first.
-    return options.max_in_progress == 0 || in_progress < options.max_in_progress || !accepting;
+    if (options.max_in_progress == 0 || !accepting || in_progress == 0) return true;
+    return in_progress + queue.front().task->weight <= options.max_in_progress;
   }
-  void Release(int64_t work_units, absl::Time start, bool measure) {
+  void AddQueuedLocked(const AdmissionTask& task, int sign) {
+    queued_bytes += sign * task.bytes;
+    if (task.work_units > 0) {
+      queued_units += sign * task.work_units * task.weight;
+    } else {
+      queued_unknown += sign * task.weight;
+    }
+  }
+  void Release(int64_t work_units, int weight, absl::Time start, bool measure) {
     const double seconds = absl::ToDoubleSeconds(clock->Now() - start);
     {
       std::lock_guard<std::mutex> lock(mu);
-      --in_progress;
+      in_progress -= weight;
       if (measure) {
-        const double weight = options.average_weight;
+        const double newest = options.average_weight;
         if (work_units > 0) {
           const double per_unit = seconds / static_cast<double>(work_units);
-          seconds_per_unit = (1 - weight) * seconds_per_unit + weight * per_unit;
+          seconds_per_unit = (1 - newest) * seconds_per_unit + newest * per_unit;
         }
-        seconds_per_task = (1 - weight) * seconds_per_task + weight * seconds;
+        seconds_per_task = (1 - newest) * seconds_per_task + newest * seconds;
       }
     }
     changed.notify_all();
@@ -104,13 +116,18 @@ struct AdmissionCore {
 
 }  // namespace internal
 
-AdmissionTicket::AdmissionTicket(std::shared_ptr<internal::AdmissionCore> core,
-                                 int64_t work_units, absl::Time start, bool measure)
-    : core_(std::move(core)), work_units_(work_units), start_(start), measure_(measure) {}
+AdmissionTicket::AdmissionTicket(std::shared_ptr<internal::AdmissionCore> core, int64_t work_units,
+                                 int weight, absl::Time start, bool measure)
+    : core_(std::move(core)),
+      work_units_(work_units),
+      weight_(weight),
+      start_(start),
+      measure_(measure) {}
 
 AdmissionTicket::AdmissionTicket(AdmissionTicket&& other) noexcept
     : core_(std::move(other.core_)),
       work_units_(other.work_units_),
+      weight_(other.weight_),
       start_(other.start_),
       measure_(other.measure_) {
   other.core_ = nullptr;
@@ -122,6 +139,7 @@ AdmissionTicket& AdmissionTicket::operator=(AdmissionTicket&& other) noexcept {
     core_ = std::move(other.core_);
     other.core_ = nullptr;
     work_units_ = other.work_units_;
+    weight_ = other.weight_;
     start_ = other.start_;
     measure_ = other.measure_;
   }
@@ -134,7 +152,23 @@ void AdmissionTicket::Release() {
   if (core_ == nullptr) return;
   std::shared_ptr<internal::AdmissionCore> core = std::move(core_);
   core_ = nullptr;
-  core->Release(work_units_, start_, measure_);
+  core->Release(work_units_, weight_, start_, measure_);
+}
+
+namespace {
+
+constexpr char kLateStartPayloadUrl[] = "type.affectserve/admission-late-start";
+
+absl::Status LateStart(std::string message) {
+  absl::Status status = absl::DeadlineExceededError(std::move(message));
+  status.SetPayload(kLateStartPayloadUrl, absl::Cord("1"));
+  return status;
+}
+
+}  // namespace
+
+bool IsLateStart(const absl::Status& status) {
+  return absl::IsDeadlineExceeded(status) && status.GetPayload(kLateStartPayloadUrl).has_value();
 }
 
 absl::StatusOr<std::unique_ptr<AdmissionQueue>> AdmissionQueue::Create(
@@ -205,9 +239,9 @@ absl::Status AdmissionQueue::Submit(std::unique_ptr<AdmissionTask>& task) {
     return absl::InvalidArgumentError(
         absl::StrCat("admission queue '", name, "': null task or no run callback"));
   }
-  if (task->bytes < 0 || task->work_units < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("admission queue '", name, "': bytes and work_units must be >= 0"));
+  if (task->bytes < 0 || task->work_units < 0 || task->weight < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "admission queue '", name, "': bytes and work_units must be >= 0, weight >= 1"));
   }
   if (task->cancellation != nullptr && task->cancellation->cancelled()) {
     core.Report(AdmissionObserver::Outcome::kCancelled);
@@ -232,31 +266,34 @@ absl::Status AdmissionQueue::Submit(std::unique_ptr<AdmissionTask>& task) {
       core.Report(AdmissionObserver::Outcome::kRefusedFull);
       return WithRetryPushback(
           absl::ResourceExhaustedError(absl::StrCat(
-              "server busy: the ", name, " queue is full (", core.queue.size(), " of ",
-              max_items, " requests, ", core.queued_bytes, " of ", max_bytes,
-              " bytes waiting); retry after ", absl::ToInt64Milliseconds(wait), " ms")),
+              "server busy: the ", name, " queue is full (", core.queue.size(), " of ", max_items,
+              " requests, ", core.queued_bytes, " of ", max_bytes, " bytes waiting); retry after ",
+              absl::ToInt64Milliseconds(wait), " ms")),
           wait);
     }
     const absl::Time now = core.clock->Now();
     const absl::Duration left = task->deadline - now;
+    if (now + wait > task->start_by) {
+      core.Report(AdmissionObserver::Outcome::kRefusedDeadline);
+      return LateStart(absl::StrCat("cannot start within its time: about ",
+                                    absl::ToInt64Milliseconds(wait), " ms of ", name,
+                                    " work is ahead of it"));
+    }
+    // Its own cost: the time one task takes, whatever its weight.
     const absl::Duration needed = wait + core.CostLocked(task->work_units);
     if (left <= absl::ZeroDuration() || left < needed) {
       core.Report(AdmissionObserver::Outcome::kRefusedDeadline);
       return WithRetryPushback(
-          absl::DeadlineExceededError(absl::StrCat(
-              "the deadline leaves ",
-              absl::ToInt64Milliseconds(std::max(left, absl::ZeroDuration())), " ms but about ",
-              absl::ToInt64Milliseconds(needed), " ms of ", name,
-              " work is ahead of this request (queue and its own); send a longer deadline or "
-              "retry later")),
+          absl::DeadlineExceededError(
+              absl::StrCat("the deadline leaves ",
+                           absl::ToInt64Milliseconds(std::max(left, absl::ZeroDuration())),
+                           " ms but about ", absl::ToInt64Milliseconds(needed), " ms of ", name,
+                           " work is ahead of this request (queue and its own); send a "
+                           "longer deadline or "
+                           "retry later")),
           wait);
     }
-    core.queued_bytes += task->bytes;
-    if (task->work_units > 0) {
-      core.queued_units += task->work_units;
-    } else {
-      ++core.queued_unknown;
-    }
+    core.AddQueuedLocked(*task, +1);
     core.queue.push_back(internal::AdmissionCore::Queued{std::move(task), now});
     items = static_cast<int>(core.queue.size());
     bytes = core.queued_bytes;
@@ -295,13 +332,8 @@ void AdmissionQueue::WorkerLoop() {
       if (core.queue.empty()) return;  // shutting down and drained
       next = std::move(core.queue.front());
       core.queue.pop_front();
-      core.queued_bytes -= next.task->bytes;
-      if (next.task->work_units > 0) {
-        core.queued_units -= next.task->work_units;
-      } else {
-        --core.queued_unknown;
-      }
-      ++core.in_progress;
+      core.AddQueuedLocked(*next.task, -1);
+      core.in_progress += next.task->weight;
       items = static_cast<int>(core.queue.size());
       bytes = core.queued_bytes;
     }
@@ -314,17 +346,25 @@ void AdmissionQueue::WorkerLoop() {
     if (task.cancellation != nullptr && task.cancellation->cancelled()) {
       core.Report(AdmissionObserver::Outcome::kCancelled);
       std::move(task.run)(absl::CancelledError("the call was cancelled while it waited"),
-                          AdmissionTicket(core_, task.work_units, start, /*measure=*/false));
+                          AdmissionTicket(core_, task.work_units, task.weight, start,
+                                          /*measure=*/false));
+    } else if (start > task.start_by) {
+      core.Report(AdmissionObserver::Outcome::kExpired);
+      std::move(task.run)(
+          LateStart(absl::StrCat("waited ", absl::ToInt64Milliseconds(start - next.enqueued),
+                                 " ms in the ", core.options.name,
+                                 " queue, past the time it had to start; not started")),
+          AdmissionTicket(core_, task.work_units, task.weight, start, /*measure=*/false));
     } else if (start >= task.deadline) {
       core.Report(AdmissionObserver::Outcome::kExpired);
       std::move(task.run)(
           absl::DeadlineExceededError(absl::StrCat(
               "deadline exceeded after ", absl::ToInt64Milliseconds(start - next.enqueued),
               " ms waiting in the ", core.options.name, " queue; the work was not started")),
-          AdmissionTicket(core_, task.work_units, start, /*measure=*/false));
+          AdmissionTicket(core_, task.work_units, task.weight, start, /*measure=*/false));
     } else {
-      std::move(task.run)(absl::OkStatus(),
-                          AdmissionTicket(core_, task.work_units, start, /*measure=*/true));
+      std::move(task.run)(absl::OkStatus(), AdmissionTicket(core_, task.work_units, task.weight,
+                                                            start, /*measure=*/true));
     }
     next.task.reset();  // release the media before taking the next task
   }

@@ -25,7 +25,8 @@
 // units (decode uses pixels, read from the header), and the queue keeps an
 // exponentially weighted average of the time per unit from a task's start to
 // its ticket's release. The expected wait is the queued units times that
-// average, divided among the slots (max_in_progress, or the threads).
+// average, weighted, divided among the slots (max_in_progress, or the
+// threads).
 //
 // A task whose caller cancelled, or whose deadline passed while it waited, is
 // never run: it is answered with CANCELLED / DEADLINE_EXCEEDED when it
@@ -73,6 +74,10 @@ class AdmissionObserver {
 
 const char* AdmissionOutcomeName(AdmissionObserver::Outcome outcome);
 
+// True for the DEADLINE_EXCEEDED of a task that could not start by its
+// `start_by` (as opposed to its deadline).
+bool IsLateStart(const absl::Status& status);
+
 struct AdmissionQueueOptions {
   // Names the queue in errors and metrics ("decode"). Non-empty.
   std::string name;
@@ -82,9 +87,10 @@ struct AdmissionQueueOptions {
   int max_items = 64;
   // Most bytes of pending media (the tasks' `bytes`) waiting to start. >= 1.
   int64_t max_bytes = int64_t{256} << 20;
-  // Most tasks started whose tickets are not yet released; 0 = no limit
-  // beyond the threads (then tasks should release their ticket when `run`
-  // returns, as they do by default). >= 0.
+  // Most work in progress: the sum of the weights of the tasks started
+  // whose tickets are not yet released; 0 = no limit beyond the threads
+  // (then tasks should release their ticket when `run` returns, as they do
+  // by default). >= 0.
   int max_in_progress = 0;
   // Run time per work unit assumed before any task has run (the first
   // deadline checks use it). >= 0.
@@ -120,11 +126,12 @@ class AdmissionTicket {
 
  private:
   friend class AdmissionQueue;
-  AdmissionTicket(std::shared_ptr<internal::AdmissionCore> core, int64_t work_units,
+  AdmissionTicket(std::shared_ptr<internal::AdmissionCore> core, int64_t work_units, int weight,
                   absl::Time start, bool measure);
 
   std::shared_ptr<internal::AdmissionCore> core_;
   int64_t work_units_ = 0;
+  int weight_ = 0;
   absl::Time start_;
   bool measure_ = false;
 };
@@ -136,7 +143,16 @@ struct AdmissionTask {
   // Expected cost in work units (e.g. pixels to decode); 0 = unknown (the
   // task then counts as one average task). >= 0.
   int64_t work_units = 0;
+  // Its share of max_in_progress while it is in progress: a request that
+  // runs more models at once counts more (a task heavier than the whole
+  // limit still runs, alone). >= 1.
+  int weight = 1;
   absl::Time deadline = absl::InfiniteFuture();
+  // The task must start by then or not at all (a live stream's frame that
+  // cannot start within its maximum age): refused at Submit when the
+  // expected wait passes it, answered without running when it waits past
+  // it. Both statuses satisfy IsLateStart().
+  absl::Time start_by = absl::InfiniteFuture();
   // Optional: a cancelled task is not run.
   std::shared_ptr<const CancellationFlag> cancellation;
   // Runs exactly once on a queue thread: with OK when the task may do its
@@ -184,7 +200,7 @@ class AdmissionQueue {
   absl::Duration TimePerUnit() const;
   int queued_items() const;
   int64_t queued_bytes() const;
-  // Tasks started whose tickets are still held.
+  // The weights of the tasks started whose tickets are still held.
   int in_progress() const;
   const AdmissionQueueOptions& options() const;
 

@@ -45,10 +45,13 @@ using EncodedImageCallback = absl::AnyInvocable<void(absl::StatusOr<EncodedImage
 //   OK: `done` runs exactly once with the analysis or why it failed (a bad
 //     image, expired or cancelled while waiting, a model error).
 // `pipeline`, `queue` and `image` must stay alive until `done` has run.
-[[nodiscard]] absl::Status AnalyzeEncodedImage(const ImagePipeline* pipeline,
-                                               AdmissionQueue* queue, const v1::Image* image,
-                                               ImageJob job, const ImageDecodeOptions& decode,
-                                               EncodedImageCallback done);
+// `start_by`: decoding must start by then or not at all (a live stream's
+// frame age); such a refusal satisfies IsLateStart().
+[[nodiscard]] absl::Status AnalyzeEncodedImage(const ImagePipeline* pipeline, AdmissionQueue* queue,
+                                               const v1::Image* image, ImageJob job,
+                                               const ImageDecodeOptions& decode,
+                                               EncodedImageCallback done,
+                                               absl::Time start_by = absl::InfiniteFuture());
 
 }  // namespace affect
 

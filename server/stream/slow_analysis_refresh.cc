@@ -32,8 +32,8 @@ bool DueAndRecord(int64_t interval_us, int64_t timestamp_us, std::optional<int64
 absl::StatusOr<SlowAnalysisIntervals> SlowAnalysisIntervalsFromConfig(
     const v1::StreamConfig& config) {
   SlowAnalysisIntervals intervals;
-  auto scene = IntervalUs(config.has_scene_interval_ms(), config.scene_interval_ms(),
-                          "scene_interval_ms");
+  auto scene =
+      IntervalUs(config.has_scene_interval_ms(), config.scene_interval_ms(), "scene_interval_ms");
   if (!scene.ok()) return scene.status();
   auto attire = IntervalUs(config.has_attire_interval_ms(), config.attire_interval_ms(),
                            "attire_interval_ms");
@@ -43,24 +43,18 @@ absl::StatusOr<SlowAnalysisIntervals> SlowAnalysisIntervalsFromConfig(
   return intervals;
 }
 
-SlowAnalysisRefresh::SlowAnalysisRefresh(SlowAnalysisIntervals intervals, bool scene,
-                                         bool attire)
+SlowAnalysisRefresh::SlowAnalysisRefresh(SlowAnalysisIntervals intervals, bool scene, bool attire)
     : intervals_(intervals), scene_(scene), attire_(attire) {}
 
 SlowAnalysesDue SlowAnalysisRefresh::DueAt(int64_t timestamp_us) {
   SlowAnalysesDue due;
   due.scene = scene_ && DueAndRecord(intervals_.scene_us, timestamp_us, &last_scene_start_us_);
-  due.attire =
-      attire_ && DueAndRecord(intervals_.attire_us, timestamp_us, &last_attire_start_us_);
+  due.attire = attire_ && DueAndRecord(intervals_.attire_us, timestamp_us, &last_attire_start_us_);
   return due;
 }
 
 void SlowAnalysisRefresh::Complete(const SlowAnalysesDue& due, v1::FrameResult* result) {
-  if (result->has_error()) {
-    if (due.scene) last_scene_start_us_.reset();
-    if (due.attire) last_attire_start_us_.reset();
-    return;
-  }
+  if (result->has_error()) return Abandon(due);
   v1::ImageAnalysis* analysis = result->mutable_analysis();
   if (due.scene) {
     scene_result_ = analysis->scene();
@@ -86,6 +80,11 @@ void SlowAnalysisRefresh::Complete(const SlowAnalysesDue& due, v1::FrameResult* 
     }
     result->set_attire_from_sequence(*attire_sequence_);
   }
+}
+
+void SlowAnalysisRefresh::Abandon(const SlowAnalysesDue& due) {
+  if (due.scene) last_scene_start_us_.reset();
+  if (due.attire) last_attire_start_us_.reset();
 }
 
 }  // namespace affect::stream

@@ -55,6 +55,10 @@ class SlowAnalysisRefresh {
   // (result->has_error()) makes the next frame to start compute again.
   void Complete(const SlowAnalysesDue& due, v1::FrameResult* result);
 
+  // The frame that DueAt answered `due` for was dropped after it started
+  // (it could not start decoding in time): the next frame computes again.
+  void Abandon(const SlowAnalysesDue& due);
+
  private:
   const SlowAnalysisIntervals intervals_;
   const bool scene_;

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "affect/v1/affect_service.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -488,8 +489,19 @@ TEST_F(ServiceBehaviourTest, MetricsEndpointExposesTheFamilies) {
   ASSERT_GT(server_->metrics_port(), 0);
   ASSERT_TRUE(Analyze(ImageRequest(JpegOf(32, 32))).ok());
   EXPECT_FALSE(Analyze(v1::AnalyzeRequest()).ok());
-  auto body = testing::HttpGet(server_->metrics_port(), "/metrics");
-  ASSERT_TRUE(body.ok()) << body.status();
+  // A call is counted when gRPC is done with it, which may be just after
+  // the client has its answer: scrape until both calls are counted.
+  absl::StatusOr<std::string> body;
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  do {
+    body = testing::HttpGet(server_->metrics_port(), "/metrics");
+    ASSERT_TRUE(body.ok()) << body.status();
+    if (absl::StrContains(*body, "affect_rpc_requests_total{code=\"OK\",method=\"Analyze\"} 1") &&
+        absl::StrContains(*body, "code=\"INVALID_ARGUMENT\",method=\"Analyze\"} 1")) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  } while (absl::Now() < give_up);
   for (const char* expected : {
            "affect_rpc_requests_total{code=\"OK\",method=\"Analyze\"} 1",
            "affect_rpc_requests_total{code=\"INVALID_ARGUMENT\",method=\"Analyze\"} 1",

@@ -210,7 +210,8 @@ TEST(AdmissionQueueTest, RefusesCancelledAndExpiredTasksAtOnce) {
   cancelled->cancellation = flag;
   EXPECT_THAT(q->queue->Submit(cancelled), StatusIs(absl::StatusCode::kCancelled, ::testing::_));
   auto expired = Task(log.Record(2), 0, 0, q->clock.Now());
-  EXPECT_THAT(q->queue->Submit(expired), StatusIs(absl::StatusCode::kDeadlineExceeded, ::testing::_));
+  EXPECT_THAT(q->queue->Submit(expired),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, ::testing::_));
   q->queue->Shutdown();
   EXPECT_EQ(log.size(), 0) << "refused tasks never run";
 }
@@ -326,9 +327,11 @@ TEST(AdmissionQueueTest, RejectsBadOptionsAndTasks) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("average_weight")));
   auto q = MakeQueue(1, 10);
   std::unique_ptr<AdmissionTask> null_task;
-  EXPECT_THAT(q->queue->Submit(null_task), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(q->queue->Submit(null_task),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
   auto negative = Task([](absl::Status) {}, -1);
-  EXPECT_THAT(q->queue->Submit(negative), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(q->queue->Submit(negative),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
 }
 
 TEST(AdmissionQueueTest, ConcurrentSubmittersNeverExceedTheLimitsAndEveryAdmittedTaskRuns) {
@@ -429,6 +432,69 @@ TEST(AdmissionQueueTest, MeasuresATaskUntilItsTicketIsReleasedAndDividesTheWaitA
               StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("ms of decode work")));
   held.clear();  // releases every slot
   EXPECT_TRUE(log.WaitFor(1).ok());
+}
+
+TEST(AdmissionQueueTest, HeavierTasksHoldMoreOfTheLimitAndATooHeavyOneRunsAlone) {
+  AdmissionQueueOptions options;
+  options.name = "decode";
+  options.num_threads = 2;
+  options.max_in_progress = 2;
+  auto queue = AdmissionQueue::Create(options);
+  ASSERT_TRUE(queue.ok());
+  AdmissionTicket heavy_ticket;
+  Event heavy_started;
+  auto heavy = KeepingTask(&heavy_ticket, &heavy_started);
+  heavy->weight = 2;
+  ASSERT_TRUE((*queue)->Submit(heavy).ok());
+  ASSERT_TRUE(heavy_started.Wait());
+  EXPECT_EQ((*queue)->in_progress(), 2);
+  RunLog log;
+  auto light = Task(log.Record(1));
+  ASSERT_TRUE((*queue)->Submit(light).ok());
+  EXPECT_EQ((*queue)->queued_items(), 1) << "a weight-2 task fills a limit of 2";
+  heavy_ticket.Release();
+  EXPECT_TRUE(log.WaitFor(1).ok());
+
+  // Heavier than the whole limit: it still runs once nothing else does.
+  AdmissionTicket huge_ticket;
+  Event huge_started;
+  auto huge = KeepingTask(&huge_ticket, &huge_started);
+  huge->weight = 5;
+  ASSERT_TRUE((*queue)->Submit(huge).ok());
+  ASSERT_TRUE(huge_started.Wait());
+  EXPECT_EQ((*queue)->in_progress(), 5);
+  huge_ticket.Release();
+  EXPECT_EQ((*queue)->in_progress(), 0);
+  auto weightless = Task([](absl::Status) {});
+  weightless->weight = 0;
+  EXPECT_THAT((*queue)->Submit(weightless),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("weight")));
+}
+
+TEST(AdmissionQueueTest, ATaskThatCannotStartByItsTimeIsALateStartNeverRun) {
+  auto q = MakeQueue(10, 1000, absl::Milliseconds(1));
+  Event started, release;
+  BlockTheThread(*q->queue, started, release);
+  RunLog log;
+  // 100 units of 1 ms queued ahead: a task that must start within 50 ms
+  // is refused at once, one with 500 ms is admitted.
+  auto ahead = Task(log.Record(1), 0, 100);
+  ASSERT_TRUE(q->queue->Submit(ahead).ok());
+  auto hurried = Task(log.Record(2));
+  hurried->start_by = q->clock.Now() + absl::Milliseconds(50);
+  const absl::Status refused = q->queue->Submit(hurried);
+  EXPECT_TRUE(IsLateStart(refused)) << refused;
+  auto patient = Task(log.Record(3));
+  patient->start_by = q->clock.Now() + absl::Milliseconds(500);
+  ASSERT_TRUE(q->queue->Submit(patient).ok());
+  // It then waits past its time: answered as a late start, not run.
+  q->clock.Advance(absl::Seconds(1));
+  release.Notify();
+  const absl::Status late = log.WaitFor(3);
+  EXPECT_TRUE(IsLateStart(late)) << late;
+  EXPECT_TRUE(log.WaitFor(1).ok()) << "a task without start_by still runs";
+  // An ordinary expiry is not a late start.
+  EXPECT_FALSE(IsLateStart(absl::DeadlineExceededError("deadline")));
 }
 
 TEST(AdmissionQueueTest, ShutdownDrainsQueuedTasksEvenWhileSlotsAreHeld) {

@@ -3,10 +3,9 @@
 #include "server/media/image_decoder.h"
 
 #include <cstdint>
+#include <opencv2/imgcodecs.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/imgcodecs.hpp>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

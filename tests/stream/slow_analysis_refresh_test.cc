@@ -76,8 +76,8 @@ TEST(SlowAnalysisRefreshTest, ComputesOncePerIntervalOfStreamTime) {
     if (due.scene) scene_frames.push_back(t);
     if (due.attire) attire_frames.push_back(t);
   }
-  EXPECT_EQ(scene_frames, (std::vector<int64_t>{0, 300'000, 600'000, 900'000, 1'200'000,
-                                                  1'500'000}));
+  EXPECT_EQ(scene_frames,
+            (std::vector<int64_t>{0, 300'000, 600'000, 900'000, 1'200'000, 1'500'000}));
   EXPECT_EQ(attire_frames, (std::vector<int64_t>{0, 1'000'000}));
 }
 
