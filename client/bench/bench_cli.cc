@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -74,6 +75,11 @@ std::vector<FlagSpec> BenchFlagSpecs() {
        "Stream: the server's drop policy (drop_oldest, drop_newest, backpressure).", "POLICY"},
       {"max_frames_in_flight", FlagType::kInt, "0",
        "Stream: frames each stream lets the server hold (0: the server's default, 4).", "N"},
+      {"scene_interval", FlagType::kDuration, "0s",
+       "Stream: compute the scene once per this much stream time (0: every frame).",
+       "DURATION"},
+      {"attire_interval", FlagType::kDuration, "0s",
+       "Stream: compute attire once per this much stream time (0: every frame).", "DURATION"},
       {"drain_timeout", FlagType::kDuration, "120s",
        "After the last send, how long answers may take before the rest are cancelled.", "DURATION"},
       {"json", FlagType::kBool, "false", "Print one JSON object instead of the readable report."},
@@ -182,6 +188,15 @@ int RunBench(const std::vector<std::string>& args, const client::CommandEnv& env
   const int64_t in_flight = flags->GetInt("max_frames_in_flight");
   if (in_flight < 0 || in_flight > 1000) return Usage(env, "--max_frames_in_flight must be >= 0");
   options.max_frames_in_flight = static_cast<int>(in_flight);
+  for (auto [flag, field] : {std::pair{"scene_interval", &options.scene_interval_ms},
+                             std::pair{"attire_interval", &options.attire_interval_ms}}) {
+    const int64_t ms = absl::ToInt64Milliseconds(flags->GetDuration(flag));
+    // The server's range; checked here so a typo fails before any load.
+    if (ms < 0 || ms > 600000) {
+      return Usage(env, absl::StrCat("--", flag, " must be between 0 and 10m"));
+    }
+    *field = ms;
+  }
   auto analyses = client::ParseAnalysisList(flags->GetString("analyses"));
   if (!analyses.ok()) return Usage(env, std::string(analyses.status().message()));
   options.analyses = *analyses;

@@ -325,6 +325,12 @@ class StreamLoad {
     if (options.max_frames_in_flight > 0) {
       config_.set_max_frames_in_flight(static_cast<uint32_t>(options.max_frames_in_flight));
     }
+    if (options.scene_interval_ms > 0) {
+      config_.set_scene_interval_ms(static_cast<uint32_t>(options.scene_interval_ms));
+    }
+    if (options.attire_interval_ms > 0) {
+      config_.set_attire_interval_ms(static_cast<uint32_t>(options.attire_interval_ms));
+    }
   }
 
   LoadResult Run() {

@@ -62,6 +62,10 @@ struct LoadOptions {
   v1::DropPolicy drop_policy = v1::DROP_POLICY_UNSPECIFIED;
   // Stream: StreamConfig.max_frames_in_flight; 0 leaves the server default.
   int max_frames_in_flight = 0;
+  // Stream: StreamConfig.scene_interval_ms / attire_interval_ms; 0 leaves
+  // them unset (every frame).
+  int64_t scene_interval_ms = 0;
+  int64_t attire_interval_ms = 0;
   // Per unary call.
   absl::Duration deadline = absl::Seconds(60);
   // After the last send, how long answers may take before the remaining
