@@ -10,9 +10,15 @@ raw-model throughput and served/raw ratio, and writes
   bench/results/latency.png      p50/p90/p99 against concurrency
   bench/results/results.json     every figure, for scripts
   bench/results/engine_bench.txt the engine benchmark's output
+  bench/results/goodput.md       then bench/goodput_report.py in the same run: a plain
+                                 Python grpcio + torch server against the project with
+                                 the same client and photos, goodput past saturation
+                                 (unary EMOTION and all analyses), live streams under
+                                 overload, recovery after abandoned work, the chosen
+                                 defaults (--skip_goodput leaves it out)
 
 Usage (from the repository root, after building):
-  bench/perf_report.py                 # full report, about 6-9 minutes on 2 cores
+  bench/perf_report.py                 # full report, about 20 minutes on 2 cores
   bench/perf_report.py --quick         # about 2 minutes: 5 s per point, concurrency 1, 4, 16
   bench/perf_report.py --build_dir=build-client --out=/tmp/report
 
@@ -62,6 +68,9 @@ def parse_args():
                              "benchmark's generated conv net when the file is absent)")
     parser.add_argument("--engine_input_dims", default="64,64,1")
     parser.add_argument("--skip_engine", action="store_true", help="do not run the engine bench")
+    parser.add_argument("--skip_goodput", action="store_true",
+                        help="do not run bench/goodput_report.py (the Python baseline, goodput "
+                             "past saturation, live streams under overload, recovery)")
     parser.add_argument("--render_only", action="store_true",
                         help="rewrite report.md and the plots from <out>/results.json, running "
                              "nothing")
@@ -436,6 +445,16 @@ def main():
     with open(os.path.join(args.out, "report.md"), "w") as f:
         f.write(markdown(report, plotted))
     log("done in %.0f s: %s" % (report["elapsed_s"], os.path.join(args.out, "report.md")))
+    if not args.skip_goodput:
+        # Many callers, in the same run: the Python baseline and the project with the same
+        # client and photos, goodput past saturation, streams, recovery (goodput.md).
+        command = [sys.executable, os.path.join(ROOT, "bench", "goodput_report.py"),
+                   "--build_dir=" + args.build_dir, "--out=" + args.out,
+                   "--model_repository=" + args.model_repository, "--images=" + args.images]
+        if args.quick:
+            command.append("--quick")
+        log("goodput report: " + " ".join(shlex.quote(c) for c in command))
+        subprocess.run(command, check=True)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ ABSL_FLAG(int, max_running_requests, 0,
           "the admission queue. 0 = chosen for this machine (4 x usable cores).");
 ABSL_FLAG(int, max_running_frames, 0,
           "Stream frames analysed at once over all streams, shared fairly. 0 = chosen for "
-          "this machine (2 x usable cores).");
+          "this machine (the usable cores).");
 ABSL_FLAG(absl::Duration, stream_max_frame_age, absl::Seconds(1),
           "Live streams: a frame that cannot start within this long of its arrival is "
           "dropped (StreamConfig.max_frame_age_ms overrides it per stream).");

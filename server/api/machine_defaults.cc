@@ -61,7 +61,7 @@ ServerOptions ApplyMachineDefaults(ServerOptions options, int cores, std::string
   choose(&options.intra_op_threads, cores, "intra_op_threads");
   choose(&options.decode_threads, cores, "decode_threads");
   choose(&options.worker_threads, cores, "worker_threads");
-  choose(&options.max_running_frames, 2 * cores, "max_running_frames");
+  choose(&options.max_running_frames, cores, "max_running_frames");
   choose(&options.max_running_requests, 4 * cores, "max_running_requests");
   if (chosen != nullptr) {
     *chosen = picked.empty() ? "" : absl::StrCat(absl::StrJoin(picked, " "), " (cores=", cores, ")");

@@ -73,7 +73,7 @@ TEST(MachineDefaultsTest, FillsOnlyWhatTheOperatorLeftAtZero) {
   EXPECT_EQ(resolved.intra_op_threads, 4);
   EXPECT_EQ(resolved.decode_threads, 4);
   EXPECT_EQ(resolved.worker_threads, 3);
-  EXPECT_EQ(resolved.max_running_frames, 8);
+  EXPECT_EQ(resolved.max_running_frames, 4);
   EXPECT_EQ(resolved.max_running_requests, 16);
   EXPECT_THAT(chosen, HasSubstr("intra_op_threads=4"));
   EXPECT_THAT(chosen, ::testing::Not(HasSubstr("worker_threads")));
