@@ -132,6 +132,31 @@ std::unique_ptr<AdmissionTask> KeepingTask(AdmissionTicket* kept, Event* started
   return task;
 }
 
+// A queue that bounds work in progress, for the ticket tests.
+std::unique_ptr<AdmissionQueue> SlotQueue(int threads, int max_in_progress,
+                                          FakeClock* clock = nullptr, double average_weight = 0.1) {
+  AdmissionQueueOptions options;
+  options.name = "decode";
+  options.num_threads = threads;
+  options.max_in_progress = max_in_progress;
+  options.average_weight = average_weight;
+  options.clock = clock;
+  auto queue = AdmissionQueue::Create(options);
+  EXPECT_TRUE(queue.ok()) << queue.status();
+  return queue.ok() ? *std::move(queue) : nullptr;
+}
+
+// Submits a task of `weight` that keeps its ticket in `*ticket`; returns
+// once it has started.
+void StartHolding(AdmissionQueue& queue, AdmissionTicket* ticket, int weight = 1,
+                  int64_t units = 0) {
+  Event started;
+  auto task = KeepingTask(ticket, &started, units);
+  task->weight = weight;
+  ASSERT_TRUE(queue.Submit(task).ok());
+  ASSERT_TRUE(started.Wait());
+}
+
 // Occupies the queue's only thread until `release` is notified.
 void BlockTheThread(AdmissionQueue& queue, Event& started, Event& release) {
   auto blocker = Task([&](absl::Status) {
@@ -363,26 +388,18 @@ TEST(AdmissionQueueTest, ConcurrentSubmittersNeverExceedTheLimitsAndEveryAdmitte
 
 TEST(AdmissionQueueTest, HeldTicketsKeepFurtherTasksWaitingInTheQueue) {
   FakeClock clock;
-  AdmissionQueueOptions options;
-  options.name = "decode";
-  options.num_threads = 2;
-  options.max_in_progress = 1;
-  options.clock = &clock;
-  auto queue = AdmissionQueue::Create(options);
-  ASSERT_TRUE(queue.ok());
+  auto queue = SlotQueue(2, 1, &clock);
+  ASSERT_NE(queue, nullptr);
   AdmissionTicket first_ticket;
-  Event first_started;
-  auto first = KeepingTask(&first_ticket, &first_started);
-  ASSERT_TRUE((*queue)->Submit(first).ok());
-  ASSERT_TRUE(first_started.Wait());
+  StartHolding(*queue, &first_ticket);
   EXPECT_TRUE(first_ticket.held());
-  EXPECT_EQ((*queue)->in_progress(), 1) << "the ticket outlives its run callback";
+  EXPECT_EQ(queue->in_progress(), 1) << "the ticket outlives its run callback";
 
   RunLog log;
   auto second = Task(log.Record(2));
-  ASSERT_TRUE((*queue)->Submit(second).ok());
+  ASSERT_TRUE(queue->Submit(second).ok());
   // A thread is free but the only slot is held: the task stays queued.
-  EXPECT_EQ((*queue)->queued_items(), 1);
+  EXPECT_EQ(queue->queued_items(), 1);
   EXPECT_EQ(log.size(), 0);
 
   first_ticket.Release();
@@ -393,81 +410,55 @@ TEST(AdmissionQueueTest, HeldTicketsKeepFurtherTasksWaitingInTheQueue) {
 
 TEST(AdmissionQueueTest, MeasuresATaskUntilItsTicketIsReleasedAndDividesTheWaitAmongSlots) {
   FakeClock clock;
-  AdmissionQueueOptions options;
-  options.name = "decode";
-  options.num_threads = 1;
-  options.max_in_progress = 4;
-  options.average_weight = 1.0;  // the last measurement is the estimate
-  options.clock = &clock;
-  auto queue = AdmissionQueue::Create(options);
-  ASSERT_TRUE(queue.ok());
+  // Weight 1: the last measurement is the estimate.
+  auto queue = SlotQueue(1, 4, &clock, /*average_weight=*/1.0);
+  ASSERT_NE(queue, nullptr);
   AdmissionTicket ticket;
-  Event started;
-  auto task = KeepingTask(&ticket, &started, /*units=*/1000);
-  ASSERT_TRUE((*queue)->Submit(task).ok());
-  ASSERT_TRUE(started.Wait());
+  StartHolding(*queue, &ticket, 1, /*units=*/1000);
   // The request goes on elsewhere for 400 ms after its run returned.
   clock.Advance(absl::Milliseconds(400));
   ticket.Release();
-  EXPECT_EQ((*queue)->in_progress(), 0);
-  EXPECT_NEAR(absl::ToDoubleMicroseconds((*queue)->TimePerUnit()), 400.0, 1e-6);
+  EXPECT_EQ(queue->in_progress(), 0);
+  EXPECT_NEAR(absl::ToDoubleMicroseconds(queue->TimePerUnit()), 400.0, 1e-6);
 
   // Hold the slots so that queued work stays queued, then queue 2000 units:
   // 800 ms of work over 4 slots is a 200 ms wait.
   std::vector<AdmissionTicket> held(4);
-  std::vector<std::unique_ptr<Event>> holders_started;
-  for (int i = 0; i < 4; ++i) {
-    holders_started.push_back(std::make_unique<Event>());
-    auto holder = KeepingTask(&held[static_cast<size_t>(i)], holders_started.back().get());
-    ASSERT_TRUE((*queue)->Submit(holder).ok());
-    ASSERT_TRUE(holders_started.back()->Wait());
-  }
+  for (AdmissionTicket& slot : held) StartHolding(*queue, &slot);
   RunLog log;
   auto queued = Task(log.Record(1), 0, 2000);
-  ASSERT_TRUE((*queue)->Submit(queued).ok());
-  EXPECT_NEAR(absl::ToDoubleMilliseconds((*queue)->ExpectedWait()), 200.0, 1e-6);
+  ASSERT_TRUE(queue->Submit(queued).ok());
+  EXPECT_NEAR(absl::ToDoubleMilliseconds(queue->ExpectedWait()), 200.0, 1e-6);
   // A deadline shorter than the wait plus the task's own cost is refused.
   auto hurried = Task(log.Record(2), 0, 1000, clock.Now() + absl::Milliseconds(500));
-  EXPECT_THAT((*queue)->Submit(hurried),
+  EXPECT_THAT(queue->Submit(hurried),
               StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("ms of decode work")));
   held.clear();  // releases every slot
   EXPECT_TRUE(log.WaitFor(1).ok());
 }
 
 TEST(AdmissionQueueTest, HeavierTasksHoldMoreOfTheLimitAndATooHeavyOneRunsAlone) {
-  AdmissionQueueOptions options;
-  options.name = "decode";
-  options.num_threads = 2;
-  options.max_in_progress = 2;
-  auto queue = AdmissionQueue::Create(options);
-  ASSERT_TRUE(queue.ok());
+  auto queue = SlotQueue(2, 2);
+  ASSERT_NE(queue, nullptr);
   AdmissionTicket heavy_ticket;
-  Event heavy_started;
-  auto heavy = KeepingTask(&heavy_ticket, &heavy_started);
-  heavy->weight = 2;
-  ASSERT_TRUE((*queue)->Submit(heavy).ok());
-  ASSERT_TRUE(heavy_started.Wait());
-  EXPECT_EQ((*queue)->in_progress(), 2);
+  StartHolding(*queue, &heavy_ticket, /*weight=*/2);
+  EXPECT_EQ(queue->in_progress(), 2);
   RunLog log;
   auto light = Task(log.Record(1));
-  ASSERT_TRUE((*queue)->Submit(light).ok());
-  EXPECT_EQ((*queue)->queued_items(), 1) << "a weight-2 task fills a limit of 2";
+  ASSERT_TRUE(queue->Submit(light).ok());
+  EXPECT_EQ(queue->queued_items(), 1) << "a weight-2 task fills a limit of 2";
   heavy_ticket.Release();
   EXPECT_TRUE(log.WaitFor(1).ok());
 
   // Heavier than the whole limit: it still runs once nothing else does.
   AdmissionTicket huge_ticket;
-  Event huge_started;
-  auto huge = KeepingTask(&huge_ticket, &huge_started);
-  huge->weight = 5;
-  ASSERT_TRUE((*queue)->Submit(huge).ok());
-  ASSERT_TRUE(huge_started.Wait());
-  EXPECT_EQ((*queue)->in_progress(), 5);
+  StartHolding(*queue, &huge_ticket, /*weight=*/5);
+  EXPECT_EQ(queue->in_progress(), 5);
   huge_ticket.Release();
-  EXPECT_EQ((*queue)->in_progress(), 0);
+  EXPECT_EQ(queue->in_progress(), 0);
   auto weightless = Task([](absl::Status) {});
   weightless->weight = 0;
-  EXPECT_THAT((*queue)->Submit(weightless),
+  EXPECT_THAT(queue->Submit(weightless),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("weight")));
 }
 
@@ -498,25 +489,18 @@ TEST(AdmissionQueueTest, ATaskThatCannotStartByItsTimeIsALateStartNeverRun) {
 }
 
 TEST(AdmissionQueueTest, ShutdownDrainsQueuedTasksEvenWhileSlotsAreHeld) {
-  AdmissionQueueOptions options;
-  options.name = "decode";
-  options.num_threads = 1;
-  options.max_in_progress = 1;
-  auto queue = AdmissionQueue::Create(options);
-  ASSERT_TRUE(queue.ok());
+  auto queue = SlotQueue(1, 1);
+  ASSERT_NE(queue, nullptr);
   AdmissionTicket ticket;
-  Event started;
-  auto holder = KeepingTask(&ticket, &started);
-  ASSERT_TRUE((*queue)->Submit(holder).ok());
-  ASSERT_TRUE(started.Wait());
+  StartHolding(*queue, &ticket);
   RunLog log;
   auto waiting = Task(log.Record(1));
-  ASSERT_TRUE((*queue)->Submit(waiting).ok());
+  ASSERT_TRUE(queue->Submit(waiting).ok());
   // Draining must not wait for work elsewhere to give its slot back.
-  (*queue)->Shutdown();
+  queue->Shutdown();
   EXPECT_TRUE(log.WaitFor(1).ok());
   // A ticket may outlive its queue.
-  queue->reset();
+  queue.reset();
   ticket.Release();
   EXPECT_FALSE(ticket.held());
 }
