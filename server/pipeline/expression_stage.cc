@@ -1,11 +1,13 @@
 #include "server/pipeline/expression_stage.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "server/analysis/face/face_crop.h"
+#include "server/common/branch_join.h"
 #include "server/common/logging.h"
 #include "server/common/status_macros.h"
 #include "server/config/model_config_loader.h"
@@ -104,22 +106,28 @@ void ExpressionStage::Run(std::shared_ptr<const cv::Mat> rgb,
   for (size_t f = 0; f < num_faces; ++f) {
     if (usable[f]) usable_faces.push_back(f);
   }
+  // The members run concurrently; the last to finish combines them.
   struct Join {
+    explicit Join(size_t members) : branches(static_cast<int>(members)), scores(members) {}
+    BranchJoin branches;
     absl::Mutex mutex;
-    size_t pending = 0;
-    absl::Status status;
-    std::vector<std::vector<analysis::ExpressionScores>> scores;  // [member][usable face]
-    PipelineTimings timings;
-    ExpressionCallback done;
+    std::vector<std::vector<analysis::ExpressionScores>> scores
+        ABSL_GUARDED_BY(mutex);  // [member][usable face]
+    PipelineTimings timings ABSL_GUARDED_BY(mutex);
+    ExpressionCallback done;  // set before the members start; run by the last
   };
-  auto join = std::make_shared<Join>();
-  join->timings.postprocess = absl::Now() - start;
+  auto join = std::make_shared<Join>(num_members);
+  const absl::Duration preprocess = absl::Now() - start;
   if (usable_faces.empty()) {
-    std::move(done)(ExpressionStageResult{FaceExpressions(num_faces), join->timings});
+    ExpressionStageResult nothing{FaceExpressions(num_faces), PipelineTimings{}};
+    nothing.timings.postprocess = preprocess;
+    std::move(done)(std::move(nothing));
     return;
   }
-  join->pending = num_members;
-  join->scores.resize(num_members);
+  {
+    absl::MutexLock lock(&join->mutex);
+    join->timings.postprocess = preprocess;
+  }
   join->done = std::move(done);
 
   for (size_t m = 0; m < num_members; ++m) {
@@ -144,36 +152,34 @@ void ExpressionStage::Run(std::shared_ptr<const cv::Mat> rgb,
               member_scores.push_back(*scores);
             }
           }
-          ExpressionCallback finish;
-          absl::StatusOr<ExpressionStageResult> outcome;
           {
             absl::MutexLock lock(&join->mutex);
-            if (!status.ok() && join->status.ok()) join->status = status;
             join->scores[m] = std::move(member_scores);
             if (result.ok()) join->timings.AddModelCall(*result);
             join->timings.postprocess += absl::Now() - post_start;
-            if (--join->pending > 0) return;
-            finish = std::move(join->done);
-            if (!join->status.ok()) {
-              outcome = join->status;
-            } else {
-              ExpressionStageResult combined{FaceExpressions(num_faces), join->timings};
-              float total_weight = 0.0f;
-              for (const Member& member : members_) total_weight += member.weight;
-              for (size_t u = 0; u < usable_faces.size(); ++u) {
-                analysis::ExpressionScores mean{};
-                for (size_t k = 0; k < members_.size(); ++k) {
-                  for (size_t c = 0; c < mean.size(); ++c) {
-                    mean[c] += members_[k].weight / total_weight * join->scores[k][u][c];
-                  }
+          }
+          const std::optional<absl::Status> joined = join->branches.BranchDone(status);
+          if (!joined.has_value()) return;
+          // The last member: the join is this thread's alone from here.
+          if (!joined->ok()) return std::move(join->done)(*joined);
+          ExpressionStageResult combined{FaceExpressions(num_faces), PipelineTimings{}};
+          {
+            absl::MutexLock lock(&join->mutex);
+            combined.timings = join->timings;
+            float total_weight = 0.0f;
+            for (const Member& member : members_) total_weight += member.weight;
+            for (size_t u = 0; u < usable_faces.size(); ++u) {
+              analysis::ExpressionScores mean{};
+              for (size_t k = 0; k < members_.size(); ++k) {
+                for (size_t c = 0; c < mean.size(); ++c) {
+                  mean[c] += members_[k].weight / total_weight * join->scores[k][u][c];
                 }
-                combined.expressions[usable_faces[u]] =
-                    analysis::MakeExpressionResult(mean, model_ref_);
               }
-              outcome = std::move(combined);
+              combined.expressions[usable_faces[u]] =
+                  analysis::MakeExpressionResult(mean, model_ref_);
             }
           }
-          std::move(finish)(std::move(outcome));
+          std::move(join->done)(std::move(combined));
         });
   }
 }
