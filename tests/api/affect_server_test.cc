@@ -3,6 +3,7 @@
 #include "server/api/affect_server.h"
 
 #include <memory>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "affect/v1/affect_service.grpc.pb.h"
@@ -10,6 +11,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "tests/testing/http_get.h"
 #include "tests/testing/loopback_server_options.h"
 #include "tests/testing/reflection_client.h"
 #include "tests/testing/status_matchers.h"
@@ -211,6 +213,36 @@ TEST_F(AffectServerTest, InconsistentOptionsAreInvalidArgument) {
   options.worker_threads = -1;
   EXPECT_THAT(AffectServer::Start(options),
               testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--worker_threads")));
+}
+
+TEST_F(AffectServerTest, MetricsEndpointIsOnLoopbackByDefault) {
+  EXPECT_EQ(ServerOptions().metrics_address, "127.0.0.1")
+      << "/metrics has no TLS: other hosts reach it only when --metrics_host says so";
+}
+
+TEST_F(AffectServerTest, MetricsTokenIsRequiredWhenConfigured) {
+  ASSERT_TRUE(testing::WriteFile(repository_.Join("metrics-token"), "scrape-s3cret\n"));
+  ServerOptions options = TestOptions();
+  options.metrics_port = 0;
+  options.metrics_token_file = repository_.Join("metrics-token");
+  StartServer(options);
+  ASSERT_GT(server_->metrics_port(), 0);
+  EXPECT_THAT(testing::HttpGet(server_->metrics_port(), "/metrics"),
+              testing::StatusIs(absl::StatusCode::kInternal, HasSubstr("401")));
+  auto body = testing::HttpGet(server_->metrics_port(), "/metrics",
+                               "Authorization: Bearer scrape-s3cret\r\n");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_THAT(*body, HasSubstr("affect_rpc_in_flight"));
+}
+
+TEST_F(AffectServerTest, AnEmptyMetricsTokenFileIsARefusalToStart) {
+  ASSERT_TRUE(testing::WriteFile(repository_.Join("metrics-token"), " \n"));
+  ServerOptions options = TestOptions();
+  options.metrics_port = 0;
+  options.metrics_token_file = repository_.Join("metrics-token");
+  EXPECT_THAT(AffectServer::Start(options),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("--metrics_token_file")));
 }
 
 TEST_F(AffectServerTest, BearerTokenIsRequiredWhenConfigured) {
