@@ -5,11 +5,14 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "affect/v1/affect_service.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
+#include "server/common/logging.h"
 #include "gtest/gtest.h"
 #include "tests/testing/http_get.h"
 #include "tests/testing/loopback_server_options.h"
@@ -213,6 +216,31 @@ TEST_F(AffectServerTest, InconsistentOptionsAreInvalidArgument) {
   options.worker_threads = -1;
   EXPECT_THAT(AffectServer::Start(options),
               testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--worker_threads")));
+}
+
+// The defect: Analyze logged a refused request_id raw: an 8 MiB line per
+// request, and a newline in it forged a log line.
+TEST_F(AffectServerTest, AHugeRequestIdWithANewlineIsLoggedAsOneBoundedLine) {
+  std::string captured;
+  SetLogSinkForTesting(&captured);
+  StartServer();
+  const std::string forged = "2026-12-07T00:00:00.000000Z ERROR auth.cc:1] admin logged in";
+  v1::AnalyzeRequest request;
+  request.set_request_id("r-1\n" + forged + std::string(8 << 20, 'x'));
+  grpc::ClientContext context;
+  v1::AnalyzeResponse response;
+  const grpc::Status status = stub_->Analyze(&context, request, &response);
+  SetLogSinkForTesting(nullptr);  // the line was written before the call finished
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  int failure_lines = 0;
+  for (absl::string_view line : absl::StrSplit(captured, '\n')) {
+    EXPECT_FALSE(absl::StartsWith(line, forged)) << "a forged line";
+    if (!absl::StrContains(line, "Analyze failed")) continue;
+    ++failure_lines;
+    EXPECT_LT(line.size(), 4096u) << "bounded, whatever the request_id";
+    EXPECT_THAT(std::string(line), HasSubstr("more bytes)")) << "truncation is marked";
+  }
+  EXPECT_EQ(failure_lines, 1) << captured.substr(0, 4096);
 }
 
 TEST_F(AffectServerTest, MetricsEndpointIsOnLoopbackByDefault) {
