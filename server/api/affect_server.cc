@@ -1,6 +1,7 @@
 #include "server/api/affect_server.h"
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <utility>
 
@@ -71,8 +72,13 @@ absl::Status ValidateOptions(const ServerOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("--metrics_port=", options.metrics_port, " must be -1 (off) or 0..65535"));
   }
-  if (options.max_message_bytes < 1024) {
-    return absl::InvalidArgumentError("--max_message_bytes must be at least 1024");
+  // gRPC takes the limit as an int: a larger value would wrap (4 GiB to 0,
+  // 4 GiB - 1 to -1, which gRPC reads as "no limit").
+  if (options.max_message_bytes < 1024 ||
+      options.max_message_bytes > std::numeric_limits<int>::max()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_message_bytes=", options.max_message_bytes, " must be in [1024, ",
+                     std::numeric_limits<int>::max(), "]"));
   }
   if (options.max_image_pixels < 1) {
     return absl::InvalidArgumentError("--max_image_pixels must be positive");

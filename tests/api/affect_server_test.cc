@@ -218,6 +218,22 @@ TEST_F(AffectServerTest, InconsistentOptionsAreInvalidArgument) {
               testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--worker_threads")));
 }
 
+// The defect: the limit was cast to int for gRPC, so 4 GiB became 0 and
+// 4 GiB - 1 became -1, which gRPC reads as "no limit".
+TEST_F(AffectServerTest, MaxMessageBytesBeyondAnIntIsRefusedAtStart) {
+  for (const int64_t bytes : {int64_t{1} << 32, (int64_t{1} << 32) - 1, int64_t{1} << 31}) {
+    ServerOptions options = TestOptions();
+    options.max_message_bytes = bytes;
+    EXPECT_THAT(AffectServer::Start(options),
+                testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                  HasSubstr("--max_message_bytes=" + std::to_string(bytes) +
+                                            " must be in [1024, 2147483647]")));
+  }
+  ServerOptions options = TestOptions();
+  options.max_message_bytes = (int64_t{1} << 31) - 1;
+  EXPECT_TRUE(AffectServer::Start(options).ok()) << "the largest int is fine";
+}
+
 // The defect: Analyze logged a refused request_id raw: an 8 MiB line per
 // request, and a newline in it forged a log line.
 TEST_F(AffectServerTest, AHugeRequestIdWithANewlineIsLoggedAsOneBoundedLine) {

@@ -65,6 +65,16 @@ TEST(ServerBinaryTest, MissingRepositoryExitsNonZeroWithTheReason) {
   EXPECT_THAT(output, HasSubstr("/nonexistent/repo is not a directory"));
 }
 
+TEST(ServerBinaryTest, MaxMessageBytesBeyondAnIntIsAClearErrorWithExitCode2) {
+  testing::TempDir repository;
+  auto [code, output] = testing::RunToCompletion(
+      {kServer, "--port=0", "--metrics_port=-1", "--model_repository=" + repository.path(),
+       "--max_message_bytes=4294967295"},
+      absl::Seconds(30));
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_THAT(output, HasSubstr("--max_message_bytes=4294967295 must be in [1024, 2147483647]"));
+}
+
 TEST(ServerBinaryTest, MetricsHostMustBeANumericAddress) {
   testing::TempDir repository;
   auto [code, output] = testing::RunToCompletion(
