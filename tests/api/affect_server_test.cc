@@ -2,6 +2,7 @@
 // ListModels, GetServerInfo, draining.
 #include "server/api/affect_server.h"
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -232,6 +233,44 @@ TEST_F(AffectServerTest, MaxMessageBytesBeyondAnIntIsRefusedAtStart) {
   ServerOptions options = TestOptions();
   options.max_message_bytes = (int64_t{1} << 31) - 1;
   EXPECT_TRUE(AffectServer::Start(options).ok()) << "the largest int is fine";
+}
+
+// The defect: model_filename was joined to the version folder as given, so
+// "../.." or an absolute path loaded any file the process could read.
+TEST_F(AffectServerTest, ModelFilenamesEscapingTheRepositoryAreFailed) {
+  testing::TempDir outside;
+  ASSERT_THAT(testing::WriteTinyExpressionModel(outside.path(), "elsewhere"), testing::IsOk());
+  const std::string elsewhere = outside.Join("elsewhere/1/model.pt");
+  ASSERT_THAT(testing::WriteTinyExpressionModel(repository_.path(), "good"), testing::IsOk());
+  // Complete tiny models whose configs point model_filename elsewhere; the
+  // old code loaded the file outside the repository and served it.
+  auto write_model = [&](const std::string& name, const std::string& filename) {
+    ASSERT_THAT(testing::WriteTinyExpressionModel(repository_.path(), name), testing::IsOk());
+    const std::string config_path = repository_.Join(name + "/config.pbtxt");
+    const std::string config = testing::ReadFileOrEmpty(config_path);
+    ASSERT_FALSE(config.empty());
+    ASSERT_TRUE(
+        testing::WriteFile(config_path, config + "\nmodel_filename: '" + filename + "'\n"));
+  };
+  write_model("absolute", elsewhere);
+  // From <repository>/dotdot/1/ up to / and down to the other folder.
+  std::string up;
+  for (char c : repository_.Join("dotdot/1")) up += c == '/' ? "../" : "";
+  write_model("dotdot", up + outside.path().substr(1) + "/elsewhere/1/model.pt");
+  StartServer();
+
+  grpc::ClientContext context;
+  v1::ListModelsResponse response;
+  ASSERT_TRUE(stub_->ListModels(&context, v1::ListModelsRequest(), &response).ok());
+  std::map<std::string, v1::ModelInfo> by_name;
+  for (const auto& model : response.models()) by_name[model.name()] = model;
+  EXPECT_EQ(by_name["good"].state(), v1::MODEL_STATE_READY);
+  for (const char* name : {"absolute", "dotdot"}) {
+    EXPECT_EQ(by_name[name].state(), v1::MODEL_STATE_FAILED) << name;
+    EXPECT_THAT(by_name[name].state_reason(), HasSubstr("model_filename")) << name;
+    EXPECT_THAT(by_name[name].state_reason(), HasSubstr("a file name inside the version folder"))
+        << name;
+  }
 }
 
 // The defect: Analyze logged a refused request_id raw: an 8 MiB line per
