@@ -44,6 +44,8 @@ void CloseConnection(int fd) {
   close(fd);
 }
 
+constexpr int kMaxAcceptsPerRound = 64;
+
 // poll() timeout in whole milliseconds, rounded up so that a wait for a
 // deadline 0.3 ms away sleeps rather than spins.
 int PollTimeoutMs(absl::Duration wait) {
@@ -210,7 +212,9 @@ void MetricsHttpServer::Serve() {
 
     if ((fds[1].revents & POLLIN) != 0) {
       now = absl::Now();
-      while (true) {
+      // Bounded per round, so that a flood of connections cannot keep the
+      // loop from serving the ones it has.
+      for (int round = 0; round < kMaxAcceptsPerRound; ++round) {
         const int client = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (client < 0) {
           const int error_number = errno;
