@@ -145,8 +145,11 @@ absl::Status CheckPixelCount(uint32_t width, uint32_t height, int64_t max_pixels
     return absl::InvalidArgumentError(
         absl::StrCat("image: ", width, "x", height, " has no pixels"));
   }
-  const int64_t pixels = int64_t{width} * int64_t{height};
-  if (pixels > max_pixels) {
+  // Unsigned 64-bit: two 32-bit header fields multiply to as much as
+  // 2^64 - 2^33 + 1, which overflowed int64 (undefined; in practice a
+  // negative count that passed the limit).
+  const uint64_t pixels = uint64_t{width} * uint64_t{height};
+  if (max_pixels < 0 || pixels > static_cast<uint64_t>(max_pixels)) {
     return absl::OutOfRangeError(absl::StrCat("image: ", width, "x", height, " = ", pixels,
                                               " pixels exceeds the limit of ", max_pixels,
                                               " (--max_image_pixels); downscale it first"));

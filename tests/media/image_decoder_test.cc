@@ -70,6 +70,25 @@ TEST(CheckImageBeforeDecodingTest, RefusesAHugeBitmapFromItsHeader) {
               StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("exceeds the limit")));
 }
 
+// Found by fuzz/image_fuzzer: the pixel count of two 32-bit header fields
+// was multiplied in int64, which overflows (undefined behaviour; in practice
+// a negative count that passed the limit).
+TEST(CheckImageBeforeDecodingTest, RefusesDimensionsWhoseProductOverflowsInt64) {
+  std::string png("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", 16);
+  png += std::string("\xff\xff\xff\xff\xff\xff\xff\xff\x08\x06\x00\x00\x00", 13);
+  png += std::string(4, '\0');                                             // IHDR CRC
+  png += std::string("\x00\x00\x00\x00IEND\xae\x42\x60\x82", 12);  // a complete file
+  EXPECT_THAT(CheckImageBeforeDecoding(EncodedImage(png), ImageDecodeOptions{}),
+              StatusIs(absl::StatusCode::kOutOfRange,
+                       HasSubstr("4294967295x4294967295 = 18446744065119617025 pixels exceeds")));
+  v1::Image raw;
+  raw.mutable_raw()->set_width(0xFFFFFFFFu);
+  raw.mutable_raw()->set_height(0xFFFFFFFFu);
+  raw.mutable_raw()->set_format(v1::PIXEL_FORMAT_GRAY8);
+  EXPECT_THAT(CheckImageBeforeDecoding(raw, ImageDecodeOptions{}),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("exceeds the limit")));
+}
+
 TEST(CheckImageBeforeDecodingTest, ReturnsThePixelCountOfAGoodImage) {
   std::vector<unsigned char> png;
   ASSERT_TRUE(cv::imencode(".png", cv::Mat(48, 64, CV_8UC3, cv::Scalar(10, 20, 30)), png));
