@@ -3,7 +3,8 @@
 // past defects, so every fuzzing run starts from them and re-checks them.
 //
 //   affect_fuzz_seeds OUTPUT_DIR SOURCE_DIR
-// writes OUTPUT_DIR/{image,audio,model_config,http_request,log_escape}/*.
+// writes OUTPUT_DIR/{image,audio,model_config,http_request,log_escape,
+// analyze_request}/*.
 // SOURCE_DIR is the repository (the committed model configs are seeds).
 #include <cstdint>
 #include <cstdio>
@@ -15,6 +16,8 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+
+#include "affect/v1/affect_service.pb.h"
 
 namespace fs = std::filesystem;
 
@@ -194,6 +197,33 @@ int main(int argc, char** argv) {
   ok &= Write(out / "log_escape/utf8", std::string("\x05") + "caf\xc3\xa9 \xff\xfe \xed\xa0\x80");
   ok &= Write(out / "log_escape/controls", std::string("\xff") + "\x1b[31m\t\r\\\"\x7f");
 
+  // AnalyzeRequests on the wire: an image with options, raw audio, a WAV.
+  {
+    affect::v1::AnalyzeRequest request;
+    request.set_request_id("seed-1");
+    request.mutable_image()->set_encoded(Encode(".png", small));
+    request.add_analyses(affect::v1::ANALYSIS_EMOTION);
+    request.add_analyses(affect::v1::ANALYSIS_SCENE);
+    request.mutable_options()->set_max_faces(3);
+    request.mutable_options()->set_face_score_threshold(0.5f);
+    ok &= Write(out / "analyze_request/image_with_options", request.SerializeAsString());
+    request.Clear();
+    request.set_request_id("seed-2");
+    affect::v1::RawAudio* raw_audio = request.mutable_audio()->mutable_raw();
+    raw_audio->set_format(affect::v1::SAMPLE_FORMAT_S16LE);
+    raw_audio->set_sample_rate_hz(8000);
+    raw_audio->set_channels(1);
+    raw_audio->set_data(S16({0, 100, -100, 2000, -2000, 0}));
+    request.add_analyses(affect::v1::ANALYSIS_VOICE);
+    ok &= Write(out / "analyze_request/raw_audio", request.SerializeAsString());
+    request.Clear();
+    request.mutable_audio()->set_wav(Wav(3, 1, 22050, 32, F32({0.1f, -0.2f, 0.3f})));
+    request.mutable_image()->mutable_raw()->set_width(2);
+    request.mutable_image()->mutable_raw()->set_height(1);
+    request.mutable_image()->mutable_raw()->set_format(affect::v1::PIXEL_FORMAT_GRAY8);
+    request.mutable_image()->mutable_raw()->set_data("ab");
+    ok &= Write(out / "analyze_request/wav_and_raw_image", request.SerializeAsString());
+  }
   if (!ok) {
     std::fprintf(stderr, "affect_fuzz_seeds: cannot write under %s\n", out.c_str());
     return 1;

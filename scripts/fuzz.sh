@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets with clang, ASan and UBSan in ./build-fuzz and
 # runs each for AFFECT_FUZZ_SECONDS (default 60) from its seeds; fails on any
 # crash, leak, hang or sanitizer report, and prints each target's execution
-# count. About 6 minutes of fuzzing plus the first build.
+# count. About 7 minutes of fuzzing plus the first build.
 #   AFFECT_FUZZ_SECONDS=10 scripts/fuzz.sh    # a quick pass
 set -euo pipefail
 cd "$(dirname "$0")/.."
