@@ -53,4 +53,7 @@ ENV LD_LIBRARY_PATH=/opt/libtorch/lib \
     OMP_WAIT_POLICY=PASSIVE
 EXPOSE 50051 9464
 # Health: grpc.health.v1 on 50051 (e.g. Kubernetes' grpc probe).
-ENTRYPOINT ["/usr/local/bin/affect-server", "--model_repository=/srv/affectserve/models/repository"]
+# /metrics listens on loopback by default; inside a container it must listen
+# on every interface for the published port to reach it (add
+# --metrics_token_file, or keep 9464 off public networks: SECURITY.md).
+ENTRYPOINT ["/usr/local/bin/affect-server", "--model_repository=/srv/affectserve/models/repository", "--metrics_host=0.0.0.0"]

@@ -18,6 +18,20 @@ elseif(NOT AFFECT_SANITIZER STREQUAL "")
   message(FATAL_ERROR "AFFECT_SANITIZER must be one of: address, undefined, thread (got '${AFFECT_SANITIZER}'). "
                       "Sanitizers cannot be combined in one build: use one build directory per sanitizer.")
 endif()
+if(AFFECT_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "AFFECT_FUZZ needs clang (libFuzzer): configure with "
+                        "-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang, or run scripts/fuzz.sh")
+  endif()
+  if(NOT AFFECT_SANITIZER STREQUAL "")
+    message(FATAL_ERROR "AFFECT_FUZZ brings its own sanitizers (address + undefined): "
+                        "leave AFFECT_SANITIZER empty")
+  endif()
+  # Coverage instrumentation everywhere; the fuzzer targets add -fsanitize=fuzzer
+  # (libFuzzer's main) at their link.
+  set(_affect_sanitizer_flags -fsanitize=address,undefined,fuzzer-no-link
+                              -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+endif()
 if(_affect_sanitizer_flags)
   # Sanitizers must be applied to every object and the link, including
   # generated code, or their runtime reports false positives.

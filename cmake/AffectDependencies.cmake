@@ -4,6 +4,9 @@ find_package(Threads REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
+# SHA-256 and constant-time compare for bearer tokens (libssl-dev comes with
+# libgrpc++-dev).
+find_package(OpenSSL REQUIRED)
 find_package(Torch REQUIRED)
 find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs videoio)
 find_package(prometheus-cpp CONFIG REQUIRED)

@@ -24,8 +24,14 @@
 ABSL_FLAG(std::string, host, "0.0.0.0", "Address to listen on for gRPC.");
 ABSL_FLAG(int, port, 50051, "gRPC port (0 picks a free port).");
 ABSL_FLAG(int, metrics_port, 9464,
-          "Port of the Prometheus /metrics endpoint on --host (0 picks a free port, -1 "
+          "Port of the Prometheus /metrics endpoint on --metrics_host (0 picks a free port, -1 "
           "disables it).");
+ABSL_FLAG(std::string, metrics_host, "127.0.0.1",
+          "Numeric address of the /metrics endpoint. Loopback by default: 0.0.0.0 (or ::) lets "
+          "other hosts scrape it, over plain HTTP (see SECURITY.md).");
+ABSL_FLAG(std::string, metrics_token_file, "",
+          "File holding a bearer token that scrapers must send as 'Authorization: Bearer "
+          "<token>' (Prometheus: authorization.credentials_file). Empty = no token.");
 ABSL_FLAG(std::string, model_repository, "models/repository",
           "Folder with one sub-folder per model (config.pbtxt + <version>/model.pt).");
 ABSL_FLAG(std::string, device, "auto",
@@ -114,7 +120,8 @@ ServerOptions OptionsFromFlags() {
   const std::string host = absl::GetFlag(FLAGS_host);
   options.listen_address =
       absl::StrCat(host.find(':') != std::string::npos ? "[" + host + "]" : host, ":", port);
-  options.metrics_address = host;
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_host);
+  options.metrics_token_file = absl::GetFlag(FLAGS_metrics_token_file);
   options.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   options.model_repository = absl::GetFlag(FLAGS_model_repository);
   auto device = ParseDeviceSpec(absl::GetFlag(FLAGS_device));

@@ -1,6 +1,7 @@
 #include "server/api/affect_server.h"
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "server/api/machine_defaults.h"
 #include "server/common/logging.h"
 #include "server/common/status_macros.h"
+#include "server/metrics/metrics_http_server.h"
 #include "server/torch/torch_module.h"
 
 namespace affect {
@@ -24,6 +26,14 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view 
   std::stringstream contents;
   contents << file.rdbuf();
   return contents.str();
+}
+
+// A bearer token file: the token, surrounding whitespace ignored.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path, absl::string_view flag) {
+  AFFECT_ASSIGN_OR_RETURN(std::string token, ReadFile(path, flag));
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, " is empty"));
+  return token;
 }
 
 // REQUIRES: machine defaults applied (no thread count left at 0).
@@ -66,8 +76,13 @@ absl::Status ValidateOptions(const ServerOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("--metrics_port=", options.metrics_port, " must be -1 (off) or 0..65535"));
   }
-  if (options.max_message_bytes < 1024) {
-    return absl::InvalidArgumentError("--max_message_bytes must be at least 1024");
+  // gRPC takes the limit as an int: a larger value would wrap (4 GiB to 0,
+  // 4 GiB - 1 to -1, which gRPC reads as "no limit").
+  if (options.max_message_bytes < 1024 ||
+      options.max_message_bytes > std::numeric_limits<int>::max()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_message_bytes=", options.max_message_bytes, " must be in [1024, ",
+                     std::numeric_limits<int>::max(), "]"));
   }
   if (options.max_image_pixels < 1) {
     return absl::InvalidArgumentError("--max_image_pixels must be positive");
@@ -127,9 +142,14 @@ absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(
   server->metrics_ = std::make_unique<ServerMetrics>();
   if (options.metrics_port >= 0) {
     if (device.is_cuda()) server->metrics_->EnableGpuMemory({device.index});
-    AFFECT_ASSIGN_OR_RETURN(server->metrics_port_, server->metrics_->StartExposer(
-                                                       options.metrics_address,
-                                                       options.metrics_port));
+    MetricsHttpServerOptions exposer;
+    exposer.address = options.metrics_address;
+    exposer.port = options.metrics_port;
+    if (!options.metrics_token_file.empty()) {
+      AFFECT_ASSIGN_OR_RETURN(exposer.bearer_token,
+                              ReadTokenFile(options.metrics_token_file, "--metrics_token_file"));
+    }
+    AFFECT_ASSIGN_OR_RETURN(server->metrics_port_, server->metrics_->StartExposer(exposer));
   }
   server->tracker_ = std::make_unique<CallTracker>(auth_token, server->metrics_.get());
   server->streams_ =

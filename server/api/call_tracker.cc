@@ -5,21 +5,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "server/common/token_compare.h"
 
 namespace affect {
-namespace {
-
-// Constant-time comparison, so the token cannot be guessed byte by byte from
-// response times.
-bool TokensEqual(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-}  // namespace
-
 CallTracker::CallTracker(std::string auth_token, ServerMetrics* metrics)
     : auth_token_(std::move(auth_token)), metrics_(metrics) {}
 

@@ -25,10 +25,14 @@ struct TlsOptions {
 struct ServerOptions {
   // host:port for gRPC; port 0 picks a free port (read back with port()).
   std::string listen_address = "0.0.0.0:50051";
-  // Prometheus /metrics port on the same host; 0 picks a free port, -1
-  // disables the endpoint.
+  // Prometheus /metrics port; 0 picks a free port, -1 disables the endpoint.
   int metrics_port = 9464;
-  std::string metrics_address = "0.0.0.0";
+  // Address of /metrics (--metrics_host): loopback unless the operator opens
+  // it (the endpoint has no TLS; see SECURITY.md).
+  std::string metrics_address = "127.0.0.1";
+  // File holding the bearer token scrapers must send ("Authorization: Bearer
+  // <token>"); empty = /metrics is open to whoever can reach it.
+  std::string metrics_token_file;
   std::string model_repository = "models/repository";
   DeviceSpec device;
   bool half_precision = false;

@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/common/log_escape.h"
 
 namespace affect {
 namespace {
@@ -34,34 +35,25 @@ const char* LevelName(LogLevel level) {
   return "info";
 }
 
-void AppendJsonString(std::string* out, absl::string_view text) {
+// Messages and field values may carry client-supplied text (ids, model
+// names, error text quoting a request): every line escapes them and bounds
+// them (server/common/log_escape.h), in both formats.
+
+// key=value for the text format: the value escaped (no control characters
+// survive) and quoted when it holds a blank, a quote or an '=' or is empty,
+// so a client value cannot pass for another field either.
+void AppendTextField(std::string* out, absl::string_view key, absl::string_view value) {
+  std::string escaped = EscapeLogText(TruncateForLog(value, kMaxLogFieldBytes));
+  const bool quote = escaped.empty() || escaped.find_first_of(" \"=") != std::string::npos;
+  absl::StrAppend(out, " ", EscapeLogText(TruncateForLog(key, kMaxLogFieldBytes)), "=");
+  if (!quote) {
+    out->append(escaped);
+    return;
+  }
   out->push_back('"');
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
+  for (char c : escaped) {
+    if (c == '"') out->push_back('\\');
+    out->push_back(c);
   }
   out->push_back('"');
 }
@@ -119,21 +111,18 @@ std::string FormatLogLine(LogFormat format, LogLevel level, int64_t unix_micros,
     out.append(",\"src\":");
     AppendJsonString(&out, location);
     out.append(",\"msg\":");
-    AppendJsonString(&out, message);
+    AppendJsonString(&out, TruncateForLog(message, kMaxLogMessageBytes));
     for (const auto& [key, value] : fields) {
       out.push_back(',');
-      AppendJsonString(&out, key);
+      AppendJsonString(&out, TruncateForLog(key, kMaxLogFieldBytes));
       out.push_back(':');
-      AppendJsonString(&out, value);
+      AppendJsonString(&out, TruncateForLog(value, kMaxLogFieldBytes));
     }
     out.append("}\n");
   } else {
     out = absl::StrCat(timestamp, " ", absl::AsciiStrToUpper(LevelName(level)), " ", location,
-                       "] ", message);
-    for (const auto& [key, value] : fields) {
-      const bool quote = value.find(' ') != std::string::npos || value.empty();
-      absl::StrAppend(&out, " ", key, "=", quote ? "\"" : "", value, quote ? "\"" : "");
-    }
+                       "] ", EscapeLogText(TruncateForLog(message, kMaxLogMessageBytes)));
+    for (const auto& [key, value] : fields) AppendTextField(&out, key, value);
     out.push_back('\n');
   }
   return out;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -151,6 +152,20 @@ absl::Status ValidateEnsemble(const ModelConfig& config, absl::string_view sourc
   return absl::OkStatus();
 }
 
+// The file is joined to <repository>/<name>/<version>/: a path there would
+// let a config load any file the process can read ("../../x", "/etc/x").
+absl::Status ValidateModelFilename(absl::string_view filename, absl::string_view source) {
+  const bool plain = !filename.empty() && filename != "." && filename != ".." &&
+                     filename.find('/') == absl::string_view::npos &&
+                     filename.find('\\') == absl::string_view::npos &&
+                     filename.find('\0') == absl::string_view::npos;
+  if (plain) return absl::OkStatus();
+  return FieldError(source, "model_filename",
+                    absl::StrCat("'", absl::CHexEscape(filename),
+                                 "' must be a file name inside the version folder (no '/', no "
+                                 "'..'), e.g. model.pt"));
+}
+
 }  // namespace
 
 absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::string_view source) {
@@ -203,6 +218,7 @@ absl::Status ValidateModelConfig(const ModelConfig& config, absl::string_view ex
   if (config.task() == v1::MODEL_TASK_UNSPECIFIED) {
     return FieldError(source, "task", "must be set (e.g. MODEL_TASK_FACIAL_EXPRESSION)");
   }
+  AFFECT_RETURN_IF_ERROR(ValidateModelFilename(config.model_filename(), source));
   if (config.platform() == kPlatformEnsemble) {
     return ValidateEnsemble(config, source);
   }

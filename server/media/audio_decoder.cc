@@ -137,6 +137,12 @@ absl::StatusOr<std::vector<float>> ToMono(const char* data, uint64_t frames,
       if (!std::isfinite(value)) {
         return Invalid(field, absl::StrCat("sample ", index, " is not a finite number"));
       }
+      if (std::fabs(value) > kMaxFloatSampleMagnitude) {
+        return Invalid(field, absl::StrFormat("sample %d is %g: float samples must lie within "
+                                              "+/-%g (full scale is +/-1; 16-bit values sent "
+                                              "as float must be divided by 32768)",
+                                              index, value, kMaxFloatSampleMagnitude));
+      }
       sum += value;
     }
     mono[static_cast<size_t>(f)] = sum * channel_scale;

@@ -38,9 +38,15 @@ struct AudioDecodeOptions {
   double max_seconds = 600.0;
 };
 
+// Float samples beyond this magnitude are refused: full scale is 1, so this
+// is 60 dB of headroom for overs, and it keeps every later sum, square and
+// filter of the samples finite (a finite 3e38 in each of two channels
+// averaged to inf before this bound existed).
+inline constexpr float kMaxFloatSampleMagnitude = 1000.0f;
+
 // Decoded audio: mono (channels averaged), float, nominally in [-1, 1]
 // (s16 is divided by 32768; f32 is passed through, so a float file with
-// overs keeps them).
+// overs keeps them, up to kMaxFloatSampleMagnitude).
 struct DecodedAudio {
   std::vector<float> samples;
   uint32_t sample_rate_hz = 0;

@@ -1,6 +1,7 @@
 #include "server/media/image_decoder.h"
 
 #include <cstdlib>
+#include <cstring>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -58,6 +59,52 @@ absl::StatusOr<ImageHeader> ReadJpegHeader(const unsigned char* p, size_t size) 
   return Corrupt("JPEG without a frame header (truncated or corrupt)");
 }
 
+// Counts the scans (SOS segments) of a JPEG by walking its markers and
+// skipping each scan's entropy-coded data (where FF is followed by 00 or by
+// a restart marker), and refuses more than kMaxJpegScans. A progressive
+// JPEG's decoder makes a pass over the whole coefficient buffer for every
+// scan, so a small file of thousands of tiny scans costs thousands of
+// full-image passes. Damage the walk cannot follow is left to the decoder.
+absl::Status CheckJpegScanCount(const unsigned char* p, size_t size) {
+  size_t pos = 2;
+  int scans = 0;
+  while (pos + 4 <= size) {
+    if (p[pos] != 0xFF) return absl::OkStatus();
+    const unsigned char marker = p[pos + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0xD9) return absl::OkStatus();  // end of image
+    if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
+      pos += 2;
+      continue;
+    }
+    pos += 2 + ReadBigEndian16(p + pos + 2);
+    if (marker != 0xDA) continue;
+    if (++scans > kMaxJpegScans) {
+      return Corrupt(absl::StrCat("JPEG with more than ", kMaxJpegScans,
+                                  " scans (encoders write about 10): refused before decoding"));
+    }
+    // Entropy-coded data up to the next marker.
+    while (pos < size) {
+      const void* found = std::memchr(p + pos, 0xFF, size - pos);
+      if (found == nullptr) return absl::OkStatus();
+      pos = static_cast<size_t>(static_cast<const unsigned char*>(found) - p);
+      if (pos + 1 >= size) return absl::OkStatus();
+      const unsigned char next = p[pos + 1];
+      if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
+        pos += 2;  // stuffed byte or restart marker: still in the scan
+      } else if (next == 0xFF) {
+        ++pos;  // fill before a marker
+      } else {
+        break;  // the marker after the scan
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 // A complete JPEG ends with the end-of-image marker FFD9 (some writers add a
 // few bytes of padding after it).
 bool JpegHasEnd(const unsigned char* p, size_t size) {
@@ -98,8 +145,11 @@ absl::Status CheckPixelCount(uint32_t width, uint32_t height, int64_t max_pixels
     return absl::InvalidArgumentError(
         absl::StrCat("image: ", width, "x", height, " has no pixels"));
   }
-  const int64_t pixels = int64_t{width} * int64_t{height};
-  if (pixels > max_pixels) {
+  // Unsigned 64-bit: two 32-bit header fields multiply to as much as
+  // 2^64 - 2^33 + 1, which overflowed int64 (undefined; in practice a
+  // negative count that passed the limit).
+  const uint64_t pixels = uint64_t{width} * uint64_t{height};
+  if (max_pixels < 0 || pixels > static_cast<uint64_t>(max_pixels)) {
     return absl::OutOfRangeError(absl::StrCat("image: ", width, "x", height, " = ", pixels,
                                               " pixels exceeds the limit of ", max_pixels,
                                               " (--max_image_pixels); downscale it first"));
@@ -223,8 +273,9 @@ absl::StatusOr<int64_t> CheckImageBeforeDecoding(const v1::Image& image,
   AFFECT_ASSIGN_OR_RETURN(const ImageHeader header, ReadImageHeader(bytes));
   AFFECT_RETURN_IF_ERROR(CheckPixelCount(header.width, header.height, options.max_pixels));
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  if (header.format == ImageFormat::kJpeg && !JpegHasEnd(p, bytes.size())) {
-    return Corrupt("truncated JPEG (no end-of-image marker)");
+  if (header.format == ImageFormat::kJpeg) {
+    if (!JpegHasEnd(p, bytes.size())) return Corrupt("truncated JPEG (no end-of-image marker)");
+    AFFECT_RETURN_IF_ERROR(CheckJpegScanCount(p, bytes.size()));
   }
   if (header.format == ImageFormat::kPng && !PngHasEnd(p, bytes.size())) {
     return Corrupt("truncated PNG (no IEND chunk)");

@@ -30,13 +30,20 @@ struct ImageHeader {
 // INVALID_ARGUMENT for an unknown format or a header too short or corrupt.
 absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view bytes);
 
+// JPEGs with more scans are refused before decoding: each scan of a
+// progressive JPEG is a pass over the whole image, so thousands of tiny scans
+// make a small file cost minutes of decoding. Encoders write about 10
+// (libjpeg's default progression); libjpeg-turbo's own fuzzers stop at 500.
+inline constexpr int kMaxJpegScans = 100;
+
 struct ImageDecodeOptions {
   int64_t max_pixels = 40'000'000;
 };
 
 // Every check DecodeImage makes before it decodes a pixel (format, header,
-// pixel limit, truncation, raw size), cheap enough to run on the gRPC thread
-// so a bad or oversized image is refused before it waits for a decoder.
+// pixel limit, truncation, JPEG scan count, raw size), cheap enough to run on
+// the gRPC thread so a bad or oversized image is refused before it waits for
+// a decoder.
 // Returns the image's pixel count (the work it will cost to decode).
 absl::StatusOr<int64_t> CheckImageBeforeDecoding(const v1::Image& image,
                                                  const ImageDecodeOptions& options);

@@ -255,11 +255,11 @@ void ServerMetrics::SetStreamFrames(int running, int waiting) {
   stream_frames_waiting_->Set(waiting);
 }
 
-absl::StatusOr<int> ServerMetrics::StartExposer(const std::string& address, int port) {
-  auto server = MetricsHttpServer::Start(address, port, [this] { return Serialize(); });
+absl::StatusOr<int> ServerMetrics::StartExposer(const MetricsHttpServerOptions& options) {
+  auto server = MetricsHttpServer::Start(options, [this] { return Serialize(); });
   if (!server.ok()) {
     return absl::Status(server.status().code(),
-                        absl::StrCat(server.status().message(), " (--metrics_port)"));
+                        absl::StrCat(server.status().message(), " (--metrics_host, --metrics_port)"));
   }
   http_server_ = *std::move(server);
   return http_server_->port();

@@ -32,6 +32,7 @@ class Family;
 namespace affect {
 
 class MetricsHttpServer;
+struct MetricsHttpServerOptions;
 class ProcessCollector;
 
 // The RPC methods, as they appear in the `method` label.
@@ -56,9 +57,10 @@ class ServerMetrics : public EngineObserver, public AdmissionObserver {
   ServerMetrics(const ServerMetrics&) = delete;
   ServerMetrics& operator=(const ServerMetrics&) = delete;
 
-  // Serves /metrics on address:port (IPv4; port 0 = any free port). Returns
-  // the bound port. UNAVAILABLE when it cannot bind.
-  absl::StatusOr<int> StartExposer(const std::string& address, int port);
+  // Serves /metrics (server/metrics/metrics_http_server.h: address, port,
+  // optional bearer token, connection limits). Returns the bound port.
+  // UNAVAILABLE when it cannot bind, INVALID_ARGUMENT for a bad option.
+  absl::StatusOr<int> StartExposer(const MetricsHttpServerOptions& options);
 
   // Also report GPU memory (device-wide used and total bytes, via the CUDA
   // runtime) for these CUDA device ordinals. Call before StartExposer.

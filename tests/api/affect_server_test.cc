@@ -2,14 +2,20 @@
 // ListModels, GetServerInfo, draining.
 #include "server/api/affect_server.h"
 
+#include <map>
 #include <memory>
+#include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "affect/v1/affect_service.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
+#include "server/common/logging.h"
 #include "gtest/gtest.h"
+#include "tests/testing/http_get.h"
 #include "tests/testing/loopback_server_options.h"
 #include "tests/testing/reflection_client.h"
 #include "tests/testing/status_matchers.h"
@@ -211,6 +217,115 @@ TEST_F(AffectServerTest, InconsistentOptionsAreInvalidArgument) {
   options.worker_threads = -1;
   EXPECT_THAT(AffectServer::Start(options),
               testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--worker_threads")));
+}
+
+// The defect: the limit was cast to int for gRPC, so 4 GiB became 0 and
+// 4 GiB - 1 became -1, which gRPC reads as "no limit".
+TEST_F(AffectServerTest, MaxMessageBytesBeyondAnIntIsRefusedAtStart) {
+  for (const int64_t bytes : {int64_t{1} << 32, (int64_t{1} << 32) - 1, int64_t{1} << 31}) {
+    ServerOptions options = TestOptions();
+    options.max_message_bytes = bytes;
+    EXPECT_THAT(AffectServer::Start(options),
+                testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                  HasSubstr("--max_message_bytes=" + std::to_string(bytes) +
+                                            " must be in [1024, 2147483647]")));
+  }
+  ServerOptions options = TestOptions();
+  options.max_message_bytes = (int64_t{1} << 31) - 1;
+  EXPECT_TRUE(AffectServer::Start(options).ok()) << "the largest int is fine";
+}
+
+// The defect: model_filename was joined to the version folder as given, so
+// "../.." or an absolute path loaded any file the process could read.
+TEST_F(AffectServerTest, ModelFilenamesEscapingTheRepositoryAreFailed) {
+  testing::TempDir outside;
+  ASSERT_THAT(testing::WriteTinyExpressionModel(outside.path(), "elsewhere"), testing::IsOk());
+  const std::string elsewhere = outside.Join("elsewhere/1/model.pt");
+  ASSERT_THAT(testing::WriteTinyExpressionModel(repository_.path(), "good"), testing::IsOk());
+  // Complete tiny models whose configs point model_filename elsewhere; the
+  // old code loaded the file outside the repository and served it.
+  auto write_model = [&](const std::string& name, const std::string& filename) {
+    ASSERT_THAT(testing::WriteTinyExpressionModel(repository_.path(), name), testing::IsOk());
+    const std::string config_path = repository_.Join(name + "/config.pbtxt");
+    const std::string config = testing::ReadFileOrEmpty(config_path);
+    ASSERT_FALSE(config.empty());
+    ASSERT_TRUE(
+        testing::WriteFile(config_path, config + "\nmodel_filename: '" + filename + "'\n"));
+  };
+  write_model("absolute", elsewhere);
+  // From <repository>/dotdot/1/ up to / and down to the other folder.
+  std::string up;
+  for (char c : repository_.Join("dotdot/1")) up += c == '/' ? "../" : "";
+  write_model("dotdot", up + outside.path().substr(1) + "/elsewhere/1/model.pt");
+  StartServer();
+
+  grpc::ClientContext context;
+  v1::ListModelsResponse response;
+  ASSERT_TRUE(stub_->ListModels(&context, v1::ListModelsRequest(), &response).ok());
+  std::map<std::string, v1::ModelInfo> by_name;
+  for (const auto& model : response.models()) by_name[model.name()] = model;
+  EXPECT_EQ(by_name["good"].state(), v1::MODEL_STATE_READY);
+  for (const char* name : {"absolute", "dotdot"}) {
+    EXPECT_EQ(by_name[name].state(), v1::MODEL_STATE_FAILED) << name;
+    EXPECT_THAT(by_name[name].state_reason(), HasSubstr("model_filename")) << name;
+    EXPECT_THAT(by_name[name].state_reason(), HasSubstr("a file name inside the version folder"))
+        << name;
+  }
+}
+
+// The defect: Analyze logged a refused request_id raw: an 8 MiB line per
+// request, and a newline in it forged a log line.
+TEST_F(AffectServerTest, AHugeRequestIdWithANewlineIsLoggedAsOneBoundedLine) {
+  std::string captured;
+  SetLogSinkForTesting(&captured);
+  StartServer();
+  const std::string forged = "2026-12-07T00:00:00.000000Z ERROR auth.cc:1] admin logged in";
+  v1::AnalyzeRequest request;
+  request.set_request_id("r-1\n" + forged + std::string(8 << 20, 'x'));
+  grpc::ClientContext context;
+  v1::AnalyzeResponse response;
+  const grpc::Status status = stub_->Analyze(&context, request, &response);
+  SetLogSinkForTesting(nullptr);  // the line was written before the call finished
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  int failure_lines = 0;
+  for (absl::string_view line : absl::StrSplit(captured, '\n')) {
+    EXPECT_FALSE(absl::StartsWith(line, forged)) << "a forged line";
+    if (!absl::StrContains(line, "Analyze failed")) continue;
+    ++failure_lines;
+    EXPECT_LT(line.size(), 4096u) << "bounded, whatever the request_id";
+    EXPECT_THAT(std::string(line), HasSubstr("more bytes)")) << "truncation is marked";
+  }
+  EXPECT_EQ(failure_lines, 1) << captured.substr(0, 4096);
+}
+
+TEST_F(AffectServerTest, MetricsEndpointIsOnLoopbackByDefault) {
+  EXPECT_EQ(ServerOptions().metrics_address, "127.0.0.1")
+      << "/metrics has no TLS: other hosts reach it only when --metrics_host says so";
+}
+
+TEST_F(AffectServerTest, MetricsTokenIsRequiredWhenConfigured) {
+  ASSERT_TRUE(testing::WriteFile(repository_.Join("metrics-token"), "scrape-s3cret\n"));
+  ServerOptions options = TestOptions();
+  options.metrics_port = 0;
+  options.metrics_token_file = repository_.Join("metrics-token");
+  StartServer(options);
+  ASSERT_GT(server_->metrics_port(), 0);
+  EXPECT_THAT(testing::HttpGet(server_->metrics_port(), "/metrics"),
+              testing::StatusIs(absl::StatusCode::kInternal, HasSubstr("401")));
+  auto body = testing::HttpGet(server_->metrics_port(), "/metrics",
+                               "Authorization: Bearer scrape-s3cret\r\n");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_THAT(*body, HasSubstr("affect_rpc_in_flight"));
+}
+
+TEST_F(AffectServerTest, AnEmptyMetricsTokenFileIsARefusalToStart) {
+  ASSERT_TRUE(testing::WriteFile(repository_.Join("metrics-token"), " \n"));
+  ServerOptions options = TestOptions();
+  options.metrics_port = 0;
+  options.metrics_token_file = repository_.Join("metrics-token");
+  EXPECT_THAT(AffectServer::Start(options),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("--metrics_token_file")));
 }
 
 TEST_F(AffectServerTest, BearerTokenIsRequiredWhenConfigured) {

@@ -65,10 +65,32 @@ TEST(ServerBinaryTest, MissingRepositoryExitsNonZeroWithTheReason) {
   EXPECT_THAT(output, HasSubstr("/nonexistent/repo is not a directory"));
 }
 
+TEST(ServerBinaryTest, MaxMessageBytesBeyondAnIntIsAClearErrorWithExitCode2) {
+  testing::TempDir repository;
+  auto [code, output] = testing::RunToCompletion(
+      {kServer, "--port=0", "--metrics_port=-1", "--model_repository=" + repository.path(),
+       "--max_message_bytes=4294967295"},
+      absl::Seconds(30));
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_THAT(output, HasSubstr("--max_message_bytes=4294967295 must be in [1024, 2147483647]"));
+}
+
+TEST(ServerBinaryTest, MetricsHostMustBeANumericAddress) {
+  testing::TempDir repository;
+  auto [code, output] = testing::RunToCompletion(
+      {kServer, "--port=0", "--metrics_port=0", "--model_repository=" + repository.path(),
+       "--metrics_host=metrics.example"},
+      absl::Seconds(30));
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_THAT(output, HasSubstr("'metrics.example' is not a numeric IPv4 or IPv6 address"));
+  EXPECT_THAT(output, HasSubstr("--metrics_host"));
+}
+
 TEST(ServerBinaryTest, HelpDocumentsTheFlags) {
   auto [code, output] = testing::RunToCompletion({kServer, "--help"}, absl::Seconds(30));
   for (const char* flag : {"--port", "--metrics_port", "--model_repository", "--device",
-                           "--drain_timeout", "--tls_cert", "--auth_token_file"}) {
+                           "--drain_timeout", "--tls_cert", "--auth_token_file",
+                           "--metrics_host", "--metrics_token_file"}) {
     EXPECT_THAT(output, HasSubstr(flag)) << "--help must document " << flag;
   }
 }

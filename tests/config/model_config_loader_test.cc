@@ -1,5 +1,6 @@
 #include "server/config/model_config_loader.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -106,6 +107,18 @@ TEST(ModelConfigLoaderTest, EnsembleMembersMustMapToLabels) {
   ASSERT_TRUE(config.ok()) << config.status();
   FillModelConfigDefaults(&*config);
   EXPECT_THAT(ValidateModelConfig(*config, "expression", "e.pbtxt"), StatusIs(kInvalid, HasSubstr("ensemble.member[1].label_map[glad] maps to 'cheerful'")));
+}
+
+// The defect: model_filename was joined to the version folder as given.
+TEST(ModelConfigLoaderTest, ModelFilenameMustStayInsideTheVersionFolder) {
+  for (const char* filename : {"../../../etc/passwd", "/etc/passwd", "..", ".", "sub/model.pt",
+                               "..\\\\model.pt"}) {
+    EXPECT_THAT(ParseAndCheck(absl::StrCat(kValidConfig, "model_filename: '", filename, "'")),
+                StatusIs(kInvalid, HasSubstr("repo/emotion/config.pbtxt: model_filename")))
+        << filename;
+  }
+  auto config = ParseAndCheck(absl::StrCat(kValidConfig, "model_filename: 'traced.v2.pt'"));
+  EXPECT_TRUE(config.ok()) << config.status();
 }
 
 TEST(ModelConfigLoaderTest, MissingFileIsNotFound) {

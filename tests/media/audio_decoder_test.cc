@@ -255,6 +255,21 @@ TEST(DecodeWavTest, NonFiniteFloatIsInvalid) {
               StatusIs(kInvalid, "audio.wav: data chunk: sample 1 is not a finite number"));
 }
 
+// The defect: each sample was checked to be finite, but two finite 3e38
+// channels averaged to inf (the sum overflowed before the division), and
+// finite samples near FLT_MAX overflowed every later square and filter.
+TEST(DecodeWavTest, HugeFiniteFloatSamplesAreInvalid) {
+  FmtSpec spec;
+  spec.format_tag = 3;
+  spec.bits_per_sample = 32;
+  spec.channels = 2;
+  const float huge = 3e38f;
+  const std::string wav = SimpleWav(spec, F32Bytes({0.0f, 0.0f, huge, huge}));
+  EXPECT_THAT(DecodeWav(wav, Options()),
+              StatusIs(kInvalid, HasSubstr("audio.wav: data chunk: sample 2 is 3e+38: float "
+                                           "samples must lie within +/-1000")));
+}
+
 // Every prefix and many random corruptions of a valid file either decode or
 // fail with INVALID_ARGUMENT; none reads outside the input (run under
 // AFFECT_SANITIZER=address to check the latter).
@@ -330,6 +345,23 @@ TEST(DecodeRawAudioTest, FieldsOutOfBoundsAreNamed) {
                        "(--max_audio_seconds)"));
 }
 
+TEST(DecodeRawAudioTest, HugeFiniteFloatSamplesAreInvalid) {
+  const float max = std::numeric_limits<float>::max();
+  EXPECT_THAT(DecodeRawAudio(Raw(v1::SAMPLE_FORMAT_F32LE, 16000, 2, F32Bytes({max, max})),
+                             Options()),
+              StatusIs(kInvalid, HasSubstr("audio.raw.data: sample 0 is")));
+  EXPECT_THAT(DecodeRawAudio(Raw(v1::SAMPLE_FORMAT_F32LE, 16000, 1, F32Bytes({-1000.5f})),
+                             Options()),
+              StatusIs(kInvalid, HasSubstr("divided by 32768")));
+  // Overs within the bound are kept as they are.
+  auto overs = DecodeRawAudio(
+      Raw(v1::SAMPLE_FORMAT_F32LE, 16000, 2, F32Bytes({1000.0f, 1000.0f, -1.5f, -2.5f})),
+      Options());
+  ASSERT_THAT(overs, IsOk());
+  EXPECT_THAT(overs->samples, ElementsAre(1000.0f, -2.0f));
+  for (float sample : overs->samples) EXPECT_TRUE(std::isfinite(sample));
+}
+
 TEST(DecodeAudioTest, DispatchesOnTheSource) {
   v1::Audio audio;
   EXPECT_THAT(DecodeAudio(audio, Options()),
@@ -390,6 +422,16 @@ TEST(StreamAudioTest, DecodesWholeFrameChunks) {
               StatusIs(kInvalid, HasSubstr("audio.data: 6 bytes is not a whole number of 4-byte")));
   EXPECT_THAT(DecodePcmChunk("", format, "audio.data"),
               StatusIs(kInvalid, "audio.data: is empty: no samples"));
+}
+
+TEST(StreamAudioTest, HugeFiniteFloatSamplesAreInvalid) {
+  v1::AudioFormat format;
+  format.set_format(v1::SAMPLE_FORMAT_F32LE);
+  format.set_sample_rate_hz(16000);
+  format.set_channels(2);
+  const float huge = 3e38f;
+  EXPECT_THAT(DecodePcmChunk(F32Bytes({huge, huge}), format, "audio.data"),
+              StatusIs(kInvalid, HasSubstr("audio.data: sample 0 is 3e+38")));
 }
 
 }  // namespace

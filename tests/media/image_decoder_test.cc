@@ -69,6 +69,25 @@ TEST(CheckImageBeforeDecodingTest, RefusesAHugeBitmapFromItsHeader) {
               StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("exceeds the limit")));
 }
 
+// Found by fuzz/image_fuzzer: the pixel count of two 32-bit header fields
+// was multiplied in int64, which overflows (undefined behaviour; in practice
+// a negative count that passed the limit).
+TEST(CheckImageBeforeDecodingTest, RefusesDimensionsWhoseProductOverflowsInt64) {
+  std::string png("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", 16);
+  png += std::string("\xff\xff\xff\xff\xff\xff\xff\xff\x08\x06\x00\x00\x00", 13);
+  png += std::string(4, '\0');                                             // IHDR CRC
+  png += std::string("\x00\x00\x00\x00IEND\xae\x42\x60\x82", 12);  // a complete file
+  EXPECT_THAT(CheckImageBeforeDecoding(EncodedImage(png), ImageDecodeOptions{}),
+              StatusIs(absl::StatusCode::kOutOfRange,
+                       HasSubstr("4294967295x4294967295 = 18446744065119617025 pixels exceeds")));
+  v1::Image raw;
+  raw.mutable_raw()->set_width(0xFFFFFFFFu);
+  raw.mutable_raw()->set_height(0xFFFFFFFFu);
+  raw.mutable_raw()->set_format(v1::PIXEL_FORMAT_GRAY8);
+  EXPECT_THAT(CheckImageBeforeDecoding(raw, ImageDecodeOptions{}),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("exceeds the limit")));
+}
+
 TEST(CheckImageBeforeDecodingTest, ReturnsThePixelCountOfAGoodImage) {
   std::vector<unsigned char> png;
   ASSERT_TRUE(cv::imencode(".png", cv::Mat(48, 64, CV_8UC3, cv::Scalar(10, 20, 30)), png));
@@ -102,6 +121,51 @@ TEST(CheckImageBeforeDecodingTest, RefusesTruncatedEmptyAndMisSizedInput) {
   auto pixels = CheckImageBeforeDecoding(raw, ImageDecodeOptions{});
   ASSERT_TRUE(pixels.ok()) << pixels.status();
   EXPECT_EQ(*pixels, 16);
+}
+
+// SOI, a progressive frame header (SOF2, 8x8, one component), `scans` scans
+// of one entropy-coded byte each, EOI.
+std::string ProgressiveJpegWithScans(int scans) {
+  std::string bytes = {'\xFF', '\xD8'};
+  bytes += std::string("\xFF\xC2\x00\x0B\x08\x00\x08\x00\x08\x01\x01\x11\x00", 13);
+  for (int i = 0; i < scans; ++i) {
+    bytes += std::string("\xFF\xDA\x00\x08\x01\x01\x00\x00\x00\x00", 10);
+    bytes += std::string("\x2A\xFF\x00\xFF\xD0", 5);  // data, a stuffed FF, a restart
+  }
+  bytes += std::string("\xFF\xD9", 2);
+  return bytes;
+}
+
+// The defect: nothing bounded the scans of a progressive JPEG, and each one
+// is a pass of the decoder over the whole image.
+TEST(CheckImageBeforeDecodingTest, RefusesAJpegWithThousandsOfScans) {
+  EXPECT_THAT(CheckImageBeforeDecoding(EncodedImage(ProgressiveJpegWithScans(5000)),
+                                       ImageDecodeOptions{}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("JPEG with more than 100 scans")));
+  EXPECT_THAT(CheckImageBeforeDecoding(EncodedImage(ProgressiveJpegWithScans(kMaxJpegScans + 1)),
+                                       ImageDecodeOptions{}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("scans")));
+  EXPECT_TRUE(CheckImageBeforeDecoding(EncodedImage(ProgressiveJpegWithScans(kMaxJpegScans)),
+                                       ImageDecodeOptions{})
+                  .ok())
+      << "stuffed bytes and restart markers inside a scan do not end it";
+}
+
+TEST(DecodeImageTest, DecodesARealProgressiveJpeg) {
+  std::vector<unsigned char> jpeg;
+  cv::Mat gradient(48, 64, CV_8UC3);
+  for (int y = 0; y < gradient.rows; ++y) {
+    for (int x = 0; x < gradient.cols; ++x) {
+      gradient.at<cv::Vec3b>(y, x) = cv::Vec3b(x * 4, y * 5, (x + y) * 2);
+    }
+  }
+  ASSERT_TRUE(cv::imencode(".jpg", gradient, jpeg, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
+  auto rgb = DecodeImage(EncodedImage(std::string(jpeg.begin(), jpeg.end())),
+                         ImageDecodeOptions{});
+  ASSERT_TRUE(rgb.ok()) << rgb.status();
+  EXPECT_EQ(rgb->cols, 64);
+  EXPECT_EQ(rgb->rows, 48);
 }
 
 TEST(DecodeImageTest, DecodesWhatTheCheckAccepts) {

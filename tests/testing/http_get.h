@@ -9,8 +9,10 @@
 namespace affect::testing {
 
 // The response body of GET http://127.0.0.1:<port><path>, or an error for a
-// failed connection or a non-200 status.
-absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
+// failed connection or a non-200 status (INTERNAL, with the status line).
+// `extra_headers` are whole header lines, each ending in CRLF.
+absl::StatusOr<std::string> HttpGet(int port, const std::string& path,
+                                    const std::string& extra_headers = "");
 
 }  // namespace affect::testing
 
