@@ -11,6 +11,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libtorch-dev libopencv-dev libabsl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Token comparison by digest (server/common/token_compare.h)
+  libssl-dev
   # LibTorch calls libblas.so.3; without OpenBLAS it falls back to the
   # reference BLAS, about 12x slower.
   libopenblas0-pthread
