@@ -108,6 +108,12 @@ std::string FormatTextReport(const BenchDescription& d, const LoadResult& r) {
                           Ms(r.latency.Percentile(90)), Ms(r.latency.Percentile(99)),
                           Ms(r.latency.Max()));
   }
+  if (r.service.count() > 0) {
+    absl::StrAppendFormat(&text,
+                          "Server service time, ms (Timings.total_ms - wait_ms): p50 %.1f, "
+                          "p99 %.1f\n",
+                          Ms(r.service.Percentile(50)), Ms(r.service.Percentile(99)));
+  }
   if (!r.errors.empty()) {
     absl::StrAppend(&text, "Errors by status code\n");
     for (const auto& [code, count] : r.errors) {
@@ -145,6 +151,9 @@ std::string FormatJsonReport(const BenchDescription& d, const LoadResult& r) {
                       Ms(r.latency.Min()), Ms(r.latency.Mean()), Ms(r.latency.Percentile(50)),
                       Ms(r.latency.Percentile(90)), Ms(r.latency.Percentile(99)),
                       Ms(r.latency.Max())),
+      "},\"service_ms\":{",
+      absl::StrFormat("\"count\":%d,\"p50\":%.3f,\"p99\":%.3f", r.service.count(),
+                      Ms(r.service.Percentile(50)), Ms(r.service.Percentile(99))),
       "},\"late_sends\":", r.late_sends, ",\"backoffs\":", r.backoffs,
       ",\"backoff_s\":", absl::StrFormat("%.3f", absl::ToDoubleSeconds(r.backoff_time)),
       ",\"max_send_lag_ms\":", absl::StrFormat("%.3f", Ms(r.max_send_lag)),

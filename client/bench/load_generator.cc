@@ -60,9 +60,12 @@ class Recorder {
  public:
   explicit Recorder(Clock* clock) : clock_(clock) {}
 
-  void Ok(absl::Duration latency) {
+  void Ok(absl::Duration latency, const v1::Timings* timings = nullptr) {
     std::lock_guard<std::mutex> lock(mu_);
     result_.latency.Add(latency);
+    if (timings != nullptr && timings->total_ms() > 0) {
+      result_.service.Add(absl::Milliseconds(timings->total_ms() - timings->wait_ms()));
+    }
     ++result_.ok;
     last_answer_ = clock_->Now();
   }
@@ -218,7 +221,7 @@ class UnaryLoad {
   // The callback of every call; may run on a gRPC thread or inline.
   void Done(Call* call, const grpc::Status& status) {
     if (status.ok()) {
-      recorder_.Ok(options_.clock->Now() - call->start);
+      recorder_.Ok(options_.clock->Now() - call->start, &call->response.timings());
     } else {
       recorder_.Error(status);
     }
@@ -538,7 +541,7 @@ void StreamSession::OnReadDone(bool ok) {
     if (frame.has_error()) {
       load_->recorder().FrameError(frame.error());
     } else if (scheduled.has_value()) {
-      load_->recorder().Ok(load_->clock()->Now() - *scheduled);
+      load_->recorder().Ok(load_->clock()->Now() - *scheduled, &frame.timings());
     }
     if (load_->closed_loop()) load_->Idle(this);
   }

@@ -95,6 +95,9 @@ absl::Duration RetryDelay(std::optional<absl::Duration> pushback, int consecutiv
 
 struct LoadResult {
   LatencyStats latency;
+  // Server-side service time of each answer (Timings.total_ms - wait_ms):
+  // the time the work took once it started, without the waits before.
+  LatencyStats service;
   // Requests (frames) answered OK, and failed, by status code name.
   int64_t ok = 0;
   std::map<std::string, int64_t> errors;

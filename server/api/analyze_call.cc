@@ -100,6 +100,7 @@ void AnalyzeCall::StartImage(const ModelCallContext& context, const AnalysisPlan
         if (outcome.ok()) {
           absl::MutexLock lock(&mutex_);
           decode_time_ += outcome->decode_time;
+          wait_ = outcome->decode_start - start_;
           *response_->mutable_image() = std::move(outcome->analysis.analysis);
           AddModels(outcome->analysis.models, response_);
           timings_.Merge(outcome->analysis.timings);
@@ -153,6 +154,7 @@ void AnalyzeCall::BranchDone(const absl::Status& status) {
     absl::MutexLock lock(&mutex_);
     if (tracker_->metrics() != nullptr) tracker_->metrics()->RecordStage(Stage::kDecode, decode_time_);
     response_->mutable_timings()->set_decode_ms(absl::ToDoubleMilliseconds(decode_time_));
+    response_->mutable_timings()->set_wait_ms(absl::ToDoubleMilliseconds(wait_));
     ReportPipelineTimings(timings_, absl::Now() - start_, response_->mutable_timings(),
                           tracker_->metrics());
   }

@@ -69,6 +69,8 @@ class AnalyzeCall : public grpc::ServerUnaryReactor {
   absl::Mutex mutex_;
   bool finished_ ABSL_GUARDED_BY(mutex_) = false;
   absl::Duration decode_time_ ABSL_GUARDED_BY(mutex_);
+  // Receipt to the start of the image's decoding (admission wait).
+  absl::Duration wait_ ABSL_GUARDED_BY(mutex_);
   // Both branches' (image, voice) timings together.
   PipelineTimings timings_ ABSL_GUARDED_BY(mutex_);
   grpc::Status final_status_;

@@ -706,6 +706,8 @@ void StreamSession::ProcessFrame(HeldFrame held, int64_t index) {
           }
           ReportPipelineTimings(analysed->analysis.timings, absl::Now() - frame->received,
                                 result.mutable_timings(), resources_.tracker->metrics());
+          result.mutable_timings()->set_wait_ms(
+              absl::ToDoubleMilliseconds(analysed->decode_start - frame->received));
           outcome.ok = true;
         } else if (IsLateStart(analysed.status())) {
           outcome.too_old = true;

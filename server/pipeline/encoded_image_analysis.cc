@@ -40,11 +40,11 @@ absl::Status AnalyzeEncodedImage(const ImagePipeline* pipeline, AdmissionQueue* 
     // that excess requests wait in the queue (deadline-checked, cheap to
     // refuse) rather than in the model queues after their decoding.
     pipeline->Analyze(std::move(job),
-                      [decode_time, ticket = std::move(ticket),
+                      [decode_time, start, ticket = std::move(ticket),
                        done = std::move(done)](absl::StatusOr<ImageJobResult> analysed) mutable {
                         ticket.Release();
                         if (!analysed.ok()) return std::move(done)(analysed.status());
-                        std::move(done)(EncodedImageOutcome{*std::move(analysed), decode_time});
+                        std::move(done)(EncodedImageOutcome{*std::move(analysed), decode_time, start});
                       });
   };
   return queue->Submit(task);

@@ -30,6 +30,8 @@ struct EncodedImageOutcome {
   ImageJobResult analysis;
   // Decoding alone (not the wait before it).
   absl::Duration decode_time;
+  // When decoding started (the wait before it ended).
+  absl::Time decode_start;
 };
 
 // Runs exactly once, on an admission-queue or worker thread.
