@@ -203,6 +203,15 @@ absl::Status ValidateModelConfig(const ModelConfig& config, absl::string_view ex
   if (config.task() == v1::MODEL_TASK_UNSPECIFIED) {
     return FieldError(source, "task", "must be set (e.g. MODEL_TASK_FACIAL_EXPRESSION)");
   }
+  if (config.min_confidence() != 0.0f) {
+    if (config.task() != v1::MODEL_TASK_FACIAL_EXPRESSION) {
+      return FieldError(source, "min_confidence", "applies to MODEL_TASK_FACIAL_EXPRESSION only");
+    }
+    if (!(config.min_confidence() > 0.0f && config.min_confidence() < 1.0f)) {
+      return FieldError(source, "min_confidence",
+                        absl::StrCat(config.min_confidence(), " is outside [0, 1)"));
+    }
+  }
   if (config.platform() == kPlatformEnsemble) {
     return ValidateEnsemble(config, source);
   }
