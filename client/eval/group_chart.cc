@@ -31,6 +31,11 @@ void Text(cv::Mat* image, const std::string& text, cv::Point at, double scale = 
   cv::putText(*image, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, color, 1, cv::LINE_AA);
 }
 
+int TextWidth(const std::string& text, double scale) {
+  int baseline = 0;
+  return cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &baseline).width;
+}
+
 }  // namespace
 
 cv::Mat DrawGroupChart(const GroupReport& report) {
@@ -52,16 +57,13 @@ cv::Mat DrawGroupChart(const GroupReport& report) {
   for (const GroupFigures& group : report.groups) series.push_back(&group);
 
   const int bar = 18;
-  const int cluster = static_cast<int>(series.size()) * bar + 24;
-  const int left = 60, right = 20, top = 70, plot_height = 300, bottom = 90;
-  const int width = std::max(640, left + right + cluster * static_cast<int>(figures.size()));
-  const int legend_rows = static_cast<int>(series.size() + 3) / 4;
-  const int height = top + plot_height + bottom + 22 * legend_rows;
-  cv::Mat image(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
-
-  Text(&image, absl::StrCat("Expression model ", report.model.name(), " v",
-                            report.model.version(), " by group (crop ", report.crop, ")"),
-       {left, 24}, 0.6);
+  // Each cluster is as wide as its bars or its label, whichever is wider.
+  int cluster = static_cast<int>(series.size()) * bar;
+  for (const Figure& figure : figures) cluster = std::max(cluster, TextWidth(figure.name, 0.4));
+  cluster += 24;
+  const std::string heading = absl::StrCat("Expression model ", report.model.name(), " v",
+                                           report.model.version(), " by group (crop ",
+                                           report.crop, ")");
   const std::string title =
       report.gaps.empty()
           ? std::string(report.groups.empty() ? "no groups in the dataset"
@@ -70,6 +72,20 @@ cv::Mat DrawGroupChart(const GroupReport& report) {
                             report.gaps.front().figure, report.gaps.front().gap,
                             report.gaps.front().best_group, report.gaps.front().best,
                             report.gaps.front().worst_group, report.gaps.front().worst);
+  const int left = 60, right = 20, top = 70, plot_height = 300, bottom = 90;
+  const int width =
+      std::max({640, left + right + cluster * static_cast<int>(figures.size()),
+                left + right + TextWidth(heading, 0.6), left + right + TextWidth(title, 0.5)});
+  int legend_column = 160;
+  for (const GroupFigures* group : series) {
+    legend_column = std::max(legend_column, TextWidth(group->group, 0.45) + 70);
+  }
+  const int per_row = std::max(1, (width - left) / legend_column);
+  const int series_count = static_cast<int>(series.size());
+  const int legend_rows = (series_count + per_row - 1) / per_row;
+  const int height = top + plot_height + bottom + 22 * legend_rows;
+  cv::Mat image(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
+  Text(&image, heading, {left, 24}, 0.6);
   Text(&image, title, {left, 48}, 0.5, cv::Scalar(180, 30, 30));
 
   const int base = top + plot_height;
@@ -95,9 +111,9 @@ cv::Mat DrawGroupChart(const GroupReport& report) {
     Text(&image, figures[f].name, {x0, base + 18}, 0.4);
   }
   for (size_t s = 0; s < series.size(); ++s) {
-    const int row = static_cast<int>(s) / 4;
-    const int column = static_cast<int>(s) % 4;
-    const int x = left + column * 160;
+    const int row = static_cast<int>(s) / per_row;
+    const int column = static_cast<int>(s) % per_row;
+    const int x = left + column * legend_column;
     const int y = base + 50 + row * 22;
     const cv::Scalar color = s == 0 ? kAllColor : kGroupColors[(s - 1) % 9];
     cv::rectangle(image, cv::Rect(x, y - 11, 14, 14), color, cv::FILLED);
