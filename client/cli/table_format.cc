@@ -414,7 +414,8 @@ std::string FormatServerInfo(const v1::ServerInfo& info) {
     std::string text = absl::StrCat(caller.name(), ": may use ",
                                     allowed.empty() ? "none" : absl::StrJoin(allowed, ", "));
     if (caller.has_max_requests_per_second()) {
-      absl::StrAppend(&text, absl::StrFormat(", at most %g calls/s", caller.max_requests_per_second()));
+      absl::StrAppend(&text,
+                      absl::StrFormat(", at most %g calls/s", caller.max_requests_per_second()));
     }
     if (caller.has_max_streams()) {
       absl::StrAppend(&text, ", at most ", caller.max_streams(), " open streams");

@@ -162,10 +162,10 @@ absl::StatusOr<GroupReport> MakeGroupReport(const EvaluationReport& report, size
 }
 
 std::string FormatGroupReport(const GroupReport& report) {
+  const std::string policy =
+      report.policy.empty() ? "" : absl::StrCat(" (", report.policy, ")");
   std::string text = absl::StrCat("Per-group figures: ", report.model.name(), " v",
-                                  report.model.version(), ", crop ", report.crop,
-                                  report.policy.empty() ? "" : absl::StrCat(" (", report.policy, ")"),
-                                  "\n");
+                                  report.model.version(), ", crop ", report.crop, policy, "\n");
   std::vector<int> classes;
   for (int c = 0; c < analysis::kNumExpressions; ++c) {
     if (report.overall.matrix.support(c) > 0) classes.push_back(c);
