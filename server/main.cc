@@ -83,8 +83,10 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert.");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle: require and verify client certificates (mutual TLS).");
 ABSL_FLAG(std::string, auth_token_file, "",
-          "File holding a bearer token that callers must send as 'authorization: Bearer "
-          "<token>' (health and reflection stay open for probes).");
+          "File of callers, one per line: 'TOKEN [name=NAME] [analyses=emotion,attire,scene,"
+          "voice|all] [max_requests_per_second=R] [max_streams=N]' (a bare token allows "
+          "everything). Callers send 'authorization: Bearer <token>'; health and reflection "
+          "stay open for probes. See docs/RESPONSIBLE_USE.md.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 ABSL_FLAG(std::string, log_format, "text", "text or json (one JSON object per line).");
 

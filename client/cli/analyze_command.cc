@@ -19,6 +19,10 @@ std::string BaseName(const std::string& path) {
 int RunAnalyze(const ParsedFlags& flags, const CommandEnv& env) {
   const std::vector<std::string>& files = flags.positional();
   const std::string annotate = flags.GetString("annotate");
+  const bool blur_faces = flags.GetBool("blur_faces");
+  if (blur_faces && annotate.empty()) {
+    return UsageError(env, "analyze", "--blur_faces applies to --annotate=OUT.png; add it");
+  }
   if (!annotate.empty()) {
     if (files.size() != 1) {
       return UsageError(env, "analyze", "--annotate takes one input file");
@@ -96,7 +100,8 @@ int RunAnalyze(const ParsedFlags& flags, const CommandEnv& env) {
     if (!annotate.empty()) {
       auto rgb = DecodeToRgb(inputs[i].image.encoded());
       absl::Status written =
-          rgb.ok() ? WriteAnnotatedImage(response.image(), *rgb, annotate) : rgb.status();
+          rgb.ok() ? WriteAnnotatedImage(response.image(), *rgb, annotate, blur_faces)
+                   : rgb.status();
       if (!written.ok()) {
         *env.err << "affect-client: analyze: " << written.message() << "\n";
         result = kExitRpcError;
@@ -114,7 +119,7 @@ Command AnalyzeCommand() {
   return Command{
       "analyze",
       "Analyse images or WAV clips: faces and emotions, attire, scene, voice",
-      "analyze FILE... [--analyses=LIST] [--annotate=OUT.png] [flags]",
+      "analyze FILE... [--analyses=LIST] [--annotate=OUT.png [--blur_faces]] [flags]",
       "Sends each FILE in one Analyze call and prints the answer. The kind of file is read\n"
       "from its first bytes (JPEG, PNG, BMP and WebP go as they are; other images OpenCV\n"
       "reads, such as TIFF, are converted to PNG; RIFF/WAVE files are audio for the voice\n"
@@ -127,6 +132,9 @@ Command AnalyzeCommand() {
               {"annotate", FlagType::kString, "",
                "Write the image with its results drawn on it (.png, .jpg, .bmp, .webp).",
                "OUT.png"},
+              {"blur_faces", FlagType::kBool, "false",
+               "With --annotate: blur every detected face first, for images that will be "
+               "shared (faces the detector missed stay visible: check before sharing)."},
               {"request_id", FlagType::kString, "",
                "Request id to send (echoed in the answer and in server logs; default: the "
                "server generates one).",

@@ -52,10 +52,11 @@ absl::StatusOr<cv::Mat> DecodeToRgb(absl::string_view encoded) {
 }
 
 absl::Status WriteAnnotatedImage(const v1::ImageAnalysis& analysis, const cv::Mat& rgb,
-                                 const std::string& path) {
+                                 const std::string& path, bool blur_faces) {
   cv::Mat canvas = rgb.clone();
-  if (absl::Status drawn = analysis::AnnotateImage(analysis, analysis::AnnotateOptions(), &canvas);
-      !drawn.ok()) {
+  analysis::AnnotateOptions options;
+  options.blur_faces = blur_faces;
+  if (absl::Status drawn = analysis::AnnotateImage(analysis, options, &canvas); !drawn.ok()) {
     return drawn;
   }
   cv::Mat bgr;

@@ -28,9 +28,11 @@ bool IsVideoOutputPath(absl::string_view path);
 absl::StatusOr<cv::Mat> DecodeToRgb(absl::string_view encoded);
 
 // Draws `analysis` on a copy of `rgb` and writes it to `path` (format from
-// the extension). INTERNAL when the file cannot be written.
+// the extension); `blur_faces` blurs every detected face first
+// (--blur_faces, for outputs that will be shared). INTERNAL when the file
+// cannot be written.
 absl::Status WriteAnnotatedImage(const v1::ImageAnalysis& analysis, const cv::Mat& rgb,
-                                 const std::string& path);
+                                 const std::string& path, bool blur_faces = false);
 
 // Writes the frames of a stream, annotated with their results, as a video.
 //

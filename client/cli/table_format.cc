@@ -405,6 +405,23 @@ std::string FormatServerInfo(const v1::ServerInfo& info) {
       defaults.push_back(absl::StrCat("max_objects ", options.max_objects()));
     if (!defaults.empty()) table.AddRow({"defaults", absl::StrJoin(defaults, ", ")});
   }
+  if (info.has_caller()) {
+    const v1::CallerInfo& caller = info.caller();
+    std::vector<std::string> allowed;
+    for (int analysis : caller.allowed_analyses()) {
+      allowed.push_back(AnalysisName(static_cast<v1::Analysis>(analysis)));
+    }
+    std::string text = absl::StrCat(caller.name(), ": may use ",
+                                    allowed.empty() ? "none" : absl::StrJoin(allowed, ", "));
+    if (caller.has_max_requests_per_second()) {
+      absl::StrAppend(&text,
+                      absl::StrFormat(", at most %g calls/s", caller.max_requests_per_second()));
+    }
+    if (caller.has_max_streams()) {
+      absl::StrAppend(&text, ", at most ", caller.max_streams(), " open streams");
+    }
+    table.AddRow({"caller", text});
+  }
   return table.Render();
 }
 

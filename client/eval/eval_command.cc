@@ -8,6 +8,7 @@
 // offer.
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/command.h"
 #include "client/cli/output.h"
@@ -17,6 +18,8 @@
 #include "client/eval/expression_dataset.h"
 #include "client/eval/expression_evaluation.h"
 #include "client/eval/expression_evaluator.h"
+#include "client/eval/group_chart.h"
+#include "client/eval/group_report.h"
 #include "server/common/abseil_setup.h"
 #include "server/common/logging.h"
 
@@ -47,6 +50,10 @@ int RunEval(const ParsedFlags& flags, const CommandEnv& env) {
   if (flags.GetBool("json")) output = OutputFormat::kJson;
   const std::string dataset = flags.GetString("dataset");
   if (dataset.empty()) return UsageError(env, kName, "--dataset=DIR is required");
+  if (const std::string chart = flags.GetString("chart");
+      !chart.empty() && !absl::EndsWithIgnoreCase(chart, ".png")) {
+    return UsageError(env, kName, absl::StrCat("--chart: '", chart, "' must end in .png"));
+  }
   absl::StatusOr<std::vector<eval::CropSetting>> settings =
       eval::ParseCropSettings(flags.GetString("crop_policies"));
   if (!settings.ok()) {
@@ -77,8 +84,34 @@ int RunEval(const ParsedFlags& flags, const CommandEnv& env) {
     *env.err << "affect-client: " << kName << ": " << report.status().message() << "\n";
     return kExitRpcError;
   }
-  *env.out << (*output == OutputFormat::kJson ? eval::EvaluationReportJson(*report, dataset)
-                                              : eval::FormatEvaluationReport(*report, dataset));
+  // Per-group figures (bias measurement) for the model the service uses
+  // (the ensemble, last) under the first crop setting.
+  absl::StatusOr<eval::GroupReport> groups =
+      eval::MakeGroupReport(*report, 0, report->models.size() - 1);
+  if (!groups.ok()) {
+    *env.err << "affect-client: " << kName << ": " << groups.status().message() << "\n";
+    return kExitRpcError;
+  }
+  if (*output == OutputFormat::kJson) {
+    // The report's object with one more member, "group_report".
+    std::string json = eval::EvaluationReportJson(*report, dataset);
+    while (!json.empty() && (json.back() == '\n' || json.back() == '}')) {
+      const bool brace = json.back() == '}';
+      json.pop_back();
+      if (brace) break;
+    }
+    *env.out << json << ",\"group_report\":" << eval::GroupReportJson(*groups) << "}\n";
+  } else {
+    *env.out << eval::FormatEvaluationReport(*report, dataset) << "\n"
+             << eval::FormatGroupReport(*groups);
+  }
+  if (const std::string chart = flags.GetString("chart"); !chart.empty()) {
+    if (absl::Status written = eval::WriteGroupChart(*groups, chart); !written.ok()) {
+      *env.err << "affect-client: " << kName << ": " << written.message() << "\n";
+      return kExitRpcError;
+    }
+    *env.err << "affect-client: " << kName << ": chart written to " << chart << "\n";
+  }
   env.out->flush();
   if (!*env.out) {
     *env.err << "affect-client: " << kName << ": the report could not be written\n";
@@ -93,13 +126,18 @@ Command EvalCommand() {
   return Command{
       kName,
       "Measure expression accuracy on a labelled dataset, per model and crop (no server)",
-      "eval --dataset=DIR [--model_repository=DIR] [--crop_policies=LIST] [flags]",
+      "eval --dataset=DIR [--model_repository=DIR] [--crop_policies=LIST] [--chart=OUT.png] "
+      "[flags]",
       "Measures how well the facial expression models read a labelled dataset: the\n"
       "ensemble and each of its members alone, under each face-crop policy, with per-class\n"
       "recall, overall accuracy, mean recall, the mean probability given to the true class\n"
       "and the confusion matrix of every (model, crop) combination.\n\n"
       "DIR has one sub-folder per class (angry, disgust, fear, happy, sad, surprise,\n"
-      "neutral) of images; the subject of each image is its LARGEST detected face. Whole\n"
+      "neutral) of images, or one sub-folder per GROUP you define (DIR/<group>/<class>/...,\n"
+      "e.g. lighting, camera, or demographic groups you labelled yourself) to measure bias:\n"
+      "then the served model's per-class recall, confusion matrix, calibration error (ECE)\n"
+      "and uncertain count are also given per group, with the largest gap between groups\n"
+      "(--chart draws them). The subject of each image is its LARGEST detected face. Whole\n"
       "photos work best (the detector then sees the face as Analyze does); a cut-out needs\n"
       "about half a face of context on each side, and tight face crops (FER2013-style)\n"
       "leave no room for the crop policies being compared. Images without a face are\n"
@@ -125,6 +163,8 @@ Command EvalCommand() {
                          {"crop_policies", FlagType::kString, eval::DefaultCropSettings(),
                           "Comma-separated crop policies to try (see above).", "LIST"},
                          {"json", FlagType::kBool, "false", "Same as --output=json."},
+                         {"chart", FlagType::kString, "",
+                          "Also draw the per-group figures as a bar chart (.png).", "FILE.png"},
                      },
                      OutputFlagSpecs()}),
       0,

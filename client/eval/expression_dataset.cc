@@ -45,16 +45,37 @@ absl::StatusOr<std::vector<DatasetImage>> ReadExpressionDataset(const std::strin
   if (!fs::is_directory(dir, error)) {
     return absl::NotFoundError(absl::StrCat("dataset '", dir, "' is not a directory"));
   }
-  absl::StatusOr<std::vector<fs::directory_entry>> folders = ListDirectory(dir);
-  if (!folders.ok()) return folders.status();
-  std::vector<DatasetImage> images;
-  for (const fs::directory_entry& folder : *folders) {
+  absl::StatusOr<std::vector<fs::directory_entry>> top = ListDirectory(dir);
+  if (!top.ok()) return top.status();
+  // Which layout: class folders, or group folders of class folders.
+  std::vector<fs::directory_entry> folders;
+  int class_folders = 0;
+  for (const fs::directory_entry& folder : *top) {
     const std::string name = folder.path().filename().string();
     if (absl::StartsWith(name, ".") || !folder.is_directory(error)) continue;
+    folders.push_back(folder);
+    if (analysis::ExpressionFromLabel(name).ok()) ++class_folders;
+  }
+  const bool grouped = class_folders == 0 && !folders.empty();
+  if (class_folders > 0 && class_folders < static_cast<int>(folders.size())) {
+    for (const fs::directory_entry& folder : folders) {
+      const std::string name = folder.path().filename().string();
+      if (analysis::ExpressionFromLabel(name).ok()) continue;
+      return absl::InvalidArgumentError(absl::StrCat(
+          "dataset '", dir, "': folder '", name,
+          "' names no expression class (folders: angry, disgust, fear, happy, sad, surprise, "
+          "neutral; or only group folders, each holding class folders)"));
+    }
+  }
+  std::vector<DatasetImage> images;
+  // Adds the images of one class folder.
+  auto add_class = [&](const fs::directory_entry& folder, const std::string& group,
+                       const std::string& where) -> absl::Status {
+    const std::string name = folder.path().filename().string();
     absl::StatusOr<v1::Expression> truth = analysis::ExpressionFromLabel(name);
     if (!truth.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "dataset '", dir, "': folder '", name,
+          where, ": folder '", name,
           "' names no expression class (folders: angry, disgust, fear, happy, sad, surprise, "
           "neutral)"));
     }
@@ -64,12 +85,40 @@ absl::StatusOr<std::vector<DatasetImage>> ReadExpressionDataset(const std::strin
       if (!file.is_regular_file(error) || !IsDatasetImageFile(file.path().filename().string())) {
         continue;
       }
-      images.push_back(DatasetImage{file.path().string(), *truth});
+      images.push_back(DatasetImage{file.path().string(), *truth, group});
+    }
+    return absl::OkStatus();
+  };
+  for (const fs::directory_entry& folder : folders) {
+    if (!grouped) {
+      absl::Status added = add_class(folder, "", absl::StrCat("dataset '", dir, "'"));
+      if (!added.ok()) return added;
+      continue;
+    }
+    const std::string group = folder.path().filename().string();
+    absl::StatusOr<std::vector<fs::directory_entry>> classes = ListDirectory(folder.path());
+    if (!classes.ok()) return classes.status();
+    for (const fs::directory_entry& class_folder : *classes) {
+      const std::string name = class_folder.path().filename().string();
+      if (class_folder.is_regular_file(error) && IsDatasetImageFile(name)) {
+        // Images right under a top-level folder: a class folder misspelt,
+        // not a group.
+        return absl::InvalidArgumentError(absl::StrCat(
+            "dataset '", dir, "': folder '", group,
+            "' holds images but names no expression class (folders: angry, disgust, fear, "
+            "happy, sad, surprise, neutral; a group folder holds class folders)"));
+      }
+      if (absl::StartsWith(name, ".") || !class_folder.is_directory(error)) continue;
+      absl::Status added =
+          add_class(class_folder, group, absl::StrCat("dataset '", dir, "', group '", group, "'"));
+      if (!added.ok()) return added;
     }
   }
   if (images.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "dataset '", dir, "' has no images (expected one sub-folder per class, e.g. happy/)"));
+        "dataset '", dir,
+        "' has no images (expected one sub-folder per class, e.g. happy/, or per group, e.g. "
+        "indoor/happy/)"));
   }
   std::sort(images.begin(), images.end(),
             [](const DatasetImage& a, const DatasetImage& b) { return a.path < b.path; });

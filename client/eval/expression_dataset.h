@@ -8,6 +8,18 @@
 //                sad, surprise, neutral (face-api's fearful, disgusted and
 //                surprised are accepted too)
 //
+// or, to measure how the models do for groups the deployer defines (bias
+// measurement: lighting, camera, age band, skin tone, ... as the deployer
+// chooses and labels them; the service never infers such groups), one more
+// folder level:
+//
+//   DIR/
+//     <group>/   happy/ img001.jpg ...   neutral/ ...
+//     <group>/   ...
+//
+// Either every top-level folder names a class (no groups) or none does
+// (each is a group holding class folders); a mix is an error.
+//
 // The evaluation detects faces and takes the LARGEST one as each image's
 // subject, then cuts it under each crop policy. Whole photos of one person
 // (or with the other faces masked) work best: the detector then sees the
@@ -35,11 +47,14 @@ namespace affect::eval {
 struct DatasetImage {
   std::string path;
   v1::Expression truth = v1::EXPRESSION_UNSPECIFIED;
+  // The deployer's group (its folder name); empty without groups.
+  std::string group;
 };
 
 // The images of `dir`, sorted by path. NOT_FOUND when `dir` is not a
-// directory; INVALID_ARGUMENT for a sub-folder that names no class, or when
-// no image is found.
+// directory; INVALID_ARGUMENT for a sub-folder that names no class (in
+// either layout), a mix of class and group folders, or when no image is
+// found.
 absl::StatusOr<std::vector<DatasetImage>> ReadExpressionDataset(const std::string& dir);
 
 // True for the image extensions above.

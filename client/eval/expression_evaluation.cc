@@ -66,33 +66,47 @@ EvaluationReport StartEvaluationReport(const ExpressionEvaluator& evaluator,
 
 absl::Status AddSubjectToReport(const ExpressionEvaluator& evaluator, const std::string& id,
                                 v1::Expression truth, std::shared_ptr<const cv::Mat> rgb,
-                                const analysis::FaceDetection& face, EvaluationReport* report) {
+                                const analysis::FaceDetection& face, EvaluationReport* report,
+                                const std::string& group) {
   const int truth_index = analysis::ExpressionIndex(truth);
   if (truth_index < 0) {
     return absl::InvalidArgumentError(absl::StrCat(id, ": the label is not an expression class"));
   }
   auto subject = std::make_shared<const std::vector<analysis::FaceDetection>>(
       std::vector<analysis::FaceDetection>{face});
-  ImageReading reading{id, truth, {}};
+  ImageReading reading;
+  reading.path = id;
+  reading.truth = truth;
+  reading.group = group;
   for (size_t s = 0; s < report->settings.size(); ++s) {
     AFFECT_ASSIGN_OR_RETURN(std::vector<FaceExpressions> readings,
                             evaluator.ReadExpressions(rgb, subject, report->settings[s]));
     std::vector<v1::Expression> predicted;
+    std::vector<float> confidence;
+    std::vector<bool> uncertain;
     for (size_t m = 0; m < report->models.size(); ++m) {
       ModelCropResult& counts = report->results[s][m];
       ConfusionMatrix& matrix = counts.matrix;
       const std::optional<v1::ExpressionResult>& result = readings.at(m).at(0);
       if (result.has_value()) {
+        const bool is_uncertain = result->dominant() == v1::EXPRESSION_UNCERTAIN;
+        const v1::Expression top = is_uncertain ? result->uncertainty().top() : result->dominant();
         counts.true_class_probability_sum += ScoreOf(*result, truth);
-        predicted.push_back(result->dominant());
-        AFFECT_RETURN_IF_ERROR(
-            matrix.Add(truth_index, analysis::ExpressionIndex(result->dominant())));
+        if (is_uncertain) ++counts.uncertain;
+        predicted.push_back(top);
+        confidence.push_back(result->dominant_score());
+        uncertain.push_back(is_uncertain);
+        AFFECT_RETURN_IF_ERROR(matrix.Add(truth_index, analysis::ExpressionIndex(top)));
       } else {
         predicted.push_back(v1::EXPRESSION_UNSPECIFIED);
+        confidence.push_back(0.0f);
+        uncertain.push_back(false);
         AFFECT_RETURN_IF_ERROR(matrix.AddUnanswered(truth_index));
       }
     }
     reading.predicted.push_back(std::move(predicted));
+    reading.confidence.push_back(std::move(confidence));
+    reading.uncertain.push_back(std::move(uncertain));
   }
   report->readings.push_back(std::move(reading));
   return absl::OkStatus();
@@ -116,7 +130,7 @@ absl::StatusOr<EvaluationReport> EvaluateExpressionDataset(const ExpressionEvalu
         report.skipped.push_back({image.path, "no face found"});
       } else {
         AFFECT_RETURN_IF_ERROR(AddSubjectToReport(evaluator, image.path, image.truth, *rgb,
-                                                  LargestFace(faces), &report));
+                                                  LargestFace(faces), &report, image.group));
       }
     }
     if (progress) progress(i + 1, images.size());

@@ -36,6 +36,11 @@ struct ModelCropResult {
   // Sum over the subjects of the probability the model gave the true class
   // (0 for a subject without an answer).
   double true_class_probability_sum = 0.0;
+  // Subjects the model reported as EXPRESSION_UNCERTAIN (below its
+  // min_confidence, or members disagreeing). They are counted in the matrix
+  // under their top class: the evaluation measures the classifier, and this
+  // count shows how often the service would have abstained.
+  int64_t uncertain = 0;
 
   // The mean of that probability over matrix.total() subjects: unlike
   // accuracy it moves when a face is read a little better or worse, which
@@ -54,8 +59,16 @@ struct ImageReading {
   // The image path (or another name the caller gave the subject).
   std::string path;
   v1::Expression truth = v1::EXPRESSION_UNSPECIFIED;
-  // predicted[setting][model]; UNSPECIFIED where the model gave no answer.
+  // The deployer's group of the subject (dataset folder); empty without.
+  std::string group;
+  // predicted[setting][model]: the top class (also when the model reported
+  // the face as uncertain); UNSPECIFIED where the model gave no answer.
   std::vector<std::vector<v1::Expression>> predicted;
+  // confidence[setting][model]: the top class's score (0 without an
+  // answer), for the calibration error.
+  std::vector<std::vector<float>> confidence;
+  // uncertain[setting][model]: reported as EXPRESSION_UNCERTAIN.
+  std::vector<std::vector<bool>> uncertain;
 };
 
 struct EvaluationReport {
@@ -78,9 +91,11 @@ EvaluationReport StartEvaluationReport(const ExpressionEvaluator& evaluator,
 // callers that choose their subjects themselves, e.g. the labelled faces of
 // whole photos; EvaluateExpressionDataset uses it for each image's largest
 // face.
+// `group`: the subject's group (empty without groups).
 absl::Status AddSubjectToReport(const ExpressionEvaluator& evaluator, const std::string& id,
                                 v1::Expression truth, std::shared_ptr<const cv::Mat> rgb,
-                                const analysis::FaceDetection& face, EvaluationReport* report);
+                                const analysis::FaceDetection& face, EvaluationReport* report,
+                                const std::string& group = "");
 
 // Called after each image with (images done, images in all).
 using EvaluationProgress = std::function<void(size_t done, size_t total)>;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/analysis/face/expression_labels.h"
+#include "server/analysis/face_blur.h"
 #include "opencv2/imgproc.hpp"
 #include "server/analysis/image_input.h"
 
@@ -249,6 +250,9 @@ absl::Status AnnotateImage(const v1::ImageAnalysis& analysis, const AnnotateOpti
                            cv::Mat* rgb) {
   if (rgb == nullptr) return absl::InvalidArgumentError("no image to annotate");
   if (absl::Status status = ValidateRgbImage(*rgb); !status.ok()) return status;
+  if (options.blur_faces) {
+    if (absl::Status blurred = BlurFaces(analysis, rgb); !blurred.ok()) return blurred;
+  }
   Painter p;
   p.image = rgb;
   if (analysis.size().width() > 0 && analysis.size().height() > 0) {

@@ -23,6 +23,9 @@ struct AnnotateOptions {
   bool attire = true;
   bool objects = true;
   bool scene_tag = true;
+  // Blur every face first (face_blur.h), for outputs that will be shared;
+  // the boxes, labels and bars are still drawn.
+  bool blur_faces = false;
   // Line and text size multiplier; 0 = from the image size (1 per 600 px of
   // the shorter side, at least 1).
   float scale = 0.0f;

@@ -125,14 +125,11 @@ absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(
       ApplyMachineDefaults(requested, UsableCpuCores(), &chosen_by_rule);
   AFFECT_RETURN_IF_ERROR(ValidateOptions(options));
   AFFECT_ASSIGN_OR_RETURN(const DeviceSpec device, ResolveDevice(options.device));
-  std::string auth_token;
+  CallerPolicies callers;
   if (!options.auth_token_file.empty()) {
-    AFFECT_ASSIGN_OR_RETURN(auth_token, ReadFile(options.auth_token_file, "--auth_token_file"));
-    auth_token = std::string(absl::StripAsciiWhitespace(auth_token));
-    if (auth_token.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--auth_token_file ", options.auth_token_file, " is empty"));
-    }
+    AFFECT_ASSIGN_OR_RETURN(const std::string text,
+                            ReadFile(options.auth_token_file, "--auth_token_file"));
+    AFFECT_ASSIGN_OR_RETURN(callers, CallerPolicies::Parse(text, options.auth_token_file));
   }
   AFFECT_ASSIGN_OR_RETURN(auto credentials, MakeCredentials(options.tls));
   SetTorchIntraOpThreads(options.intra_op_threads);
@@ -151,7 +148,7 @@ absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(
     }
     AFFECT_ASSIGN_OR_RETURN(server->metrics_port_, server->metrics_->StartExposer(exposer));
   }
-  server->tracker_ = std::make_unique<CallTracker>(auth_token, server->metrics_.get());
+  server->tracker_ = std::make_unique<CallTracker>(std::move(callers), server->metrics_.get());
   server->streams_ =
       std::make_unique<StreamRegistry>(options.max_streams, options.max_streams_per_connection);
   ModelRepositoryOptions repository_options;

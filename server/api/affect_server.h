@@ -52,6 +52,11 @@ class AffectServer {
   const ModelRepository& repository() const { return *repository_; }
   // The server's metrics (what /metrics serves).
   const ServerMetrics& metrics() const { return *metrics_; }
+  // Streams open in the registry, and streams still holding a frame-scheduler
+  // slot (a session gives it back when it is destroyed): both return to 0
+  // once every stream has ended (tests check that stream state is freed).
+  int open_streams() const { return streams_->size(); }
+  int scheduled_streams() const { return frame_scheduler_->streams(); }
 
  private:
   AffectServer() = default;

@@ -55,7 +55,7 @@ grpc::ServerUnaryReactor* AffectServiceImpl::Analyze(grpc::CallbackServerContext
                                                      const v1::AnalyzeRequest* request,
                                                      v1::AnalyzeResponse* response) {
   const absl::Time start = absl::Now();
-  if (grpc::Status admitted = tracker_->Admit(*context); !admitted.ok()) {
+  if (grpc::Status admitted = tracker_->Admit(*context, RpcMethod::kAnalyze); !admitted.ok()) {
     tracker_->Refused(RpcMethod::kAnalyze, admitted);
     return FinishNow(context, admitted);
   }
@@ -66,7 +66,7 @@ grpc::ServerUnaryReactor* AffectServiceImpl::Analyze(grpc::CallbackServerContext
 grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>* AffectServiceImpl::AnalyzeStream(
     grpc::CallbackServerContext* context) {
   const absl::Time start = absl::Now();
-  grpc::Status admitted = tracker_->Admit(*context);
+  grpc::Status admitted = tracker_->Admit(*context, RpcMethod::kAnalyzeStream);
   if (!admitted.ok()) tracker_->Refused(RpcMethod::kAnalyzeStream, admitted);
   StreamResources resources;
   resources.options = &options_;
@@ -83,7 +83,8 @@ grpc::ServerUnaryReactor* AffectServiceImpl::ListModels(grpc::CallbackServerCont
                                                         const v1::ListModelsRequest* request,
                                                         v1::ListModelsResponse* response) {
   const absl::Time start = absl::Now();
-  if (grpc::Status admitted = tracker_->Admit(*context); !admitted.ok()) {
+  if (grpc::Status admitted = tracker_->Admit(*context, RpcMethod::kListModels);
+      !admitted.ok()) {
     tracker_->Refused(RpcMethod::kListModels, admitted);
     return FinishNow(context, admitted);
   }
@@ -108,7 +109,8 @@ grpc::ServerUnaryReactor* AffectServiceImpl::GetServerInfo(grpc::CallbackServerC
                                                            const v1::GetServerInfoRequest*,
                                                            v1::ServerInfo* response) {
   const absl::Time start = absl::Now();
-  if (grpc::Status admitted = tracker_->Admit(*context); !admitted.ok()) {
+  if (grpc::Status admitted = tracker_->Admit(*context, RpcMethod::kGetServerInfo);
+      !admitted.ok()) {
     tracker_->Refused(RpcMethod::kGetServerInfo, admitted);
     return FinishNow(context, admitted);
   }
@@ -142,6 +144,7 @@ grpc::ServerUnaryReactor* AffectServiceImpl::GetServerInfo(grpc::CallbackServerC
   if (const Pipelines current = pipelines(); current.ready()) {
     *response->mutable_default_options() = current.image->DefaultOptions();
   }
+  *response->mutable_caller() = tracker_->CallerOf(*context).ToProto();
   tracker_->Done(RpcMethod::kGetServerInfo, grpc::Status::OK, start);
   return FinishNow(context, grpc::Status::OK);
 }

@@ -65,7 +65,7 @@ absl::StatusOr<AnalysisPlan> MakeAnalysisPlan(
     const google::protobuf::RepeatedField<int>& analyses, const v1::AnalysisOptions& options,
     bool has_image, bool has_audio, const std::set<v1::Analysis>& disabled,
     const AvailabilityFn& availability, absl::string_view analyses_field,
-    absl::string_view options_field) {
+    absl::string_view options_field, const CallerPolicy* caller) {
   AnalysisPlan plan;
   AFFECT_ASSIGN_OR_RETURN(plan.overrides,
                           ValidateAnalysisOptions(options, options_field));
@@ -95,8 +95,13 @@ absl::StatusOr<AnalysisPlan> MakeAnalysisPlan(
     }
     if (has_audio) candidates.push_back(v1::ANALYSIS_VOICE);
     absl::Status first_unavailable;
+    absl::Status first_denied;
     for (v1::Analysis analysis : candidates) {
       if (disabled.count(analysis) > 0) continue;
+      if (caller != nullptr && !caller->Allows(analysis)) {
+        if (first_denied.ok()) first_denied = CheckCallerAllows(*caller, analysis, analyses_field);
+        continue;
+      }
       absl::Status status = availability(analysis);
       if (status.ok()) {
         set(analysis);
@@ -106,6 +111,11 @@ absl::StatusOr<AnalysisPlan> MakeAnalysisPlan(
     }
     if (plan.List().empty()) {
       if (!first_unavailable.ok()) return first_unavailable;
+      if (!first_denied.ok()) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "no analysis can run: ", first_denied.message(),
+            ", and no other analysis this media allows is allowed and enabled"));
+      }
       return absl::FailedPreconditionError(
           "no analysis can run: every analysis this media allows is disabled on this server");
     }
@@ -124,6 +134,7 @@ absl::StatusOr<AnalysisPlan> MakeAnalysisPlan(
           absl::StrCat(where, ": ", AnalysisName(analysis),
                        " is switched off on this server (--disabled_analyses)"));
     }
+    if (caller != nullptr) AFFECT_RETURN_IF_ERROR(CheckCallerAllows(*caller, analysis, where));
     const bool is_voice = analysis == v1::ANALYSIS_VOICE;
     if (is_voice && !has_audio) {
       return absl::FailedPreconditionError(

@@ -1,8 +1,9 @@
 // Turns what a caller asked for (analyses, options, media present) into what
 // the server will run, with the error model of affect_service.proto:
 // INVALID_ARGUMENT for malformed requests, FAILED_PRECONDITION for analyses
-// the operator disabled or the media does not allow, UNAVAILABLE when no
-// model can serve them.
+// the operator disabled or the media does not allow, PERMISSION_DENIED for
+// analyses the caller's token does not allow (caller_policy.h), UNAVAILABLE
+// when no model can serve them.
 #ifndef AFFECT_SERVER_API_ANALYSIS_PLAN_H_
 #define AFFECT_SERVER_API_ANALYSIS_PLAN_H_
 
@@ -13,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "affect/v1/affect_service.pb.h"
+#include "server/api/caller_policy.h"
 #include "server/pipeline/image_job.h"
 
 namespace affect {
@@ -34,11 +36,14 @@ using AvailabilityFn = std::function<absl::Status(v1::Analysis)>;
 
 // `analyses` as sent; `has_image`/`has_audio`: which media the request
 // carries. The field names prefix error messages ("analyses", "options").
+// `caller`: the caller's policy (null = every analysis allowed). An empty
+// `analyses` means every analysis that is enabled, allowed for the caller,
+// allowed by the media and served by a model.
 absl::StatusOr<AnalysisPlan> MakeAnalysisPlan(
     const google::protobuf::RepeatedField<int>& analyses, const v1::AnalysisOptions& options,
     bool has_image, bool has_audio, const std::set<v1::Analysis>& disabled,
     const AvailabilityFn& availability, absl::string_view analyses_field,
-    absl::string_view options_field);
+    absl::string_view options_field, const CallerPolicy* caller = nullptr);
 
 // Range checks of AnalysisOptions (see the proto), into ImageOverrides.
 absl::StatusOr<ImageOverrides> ValidateAnalysisOptions(const v1::AnalysisOptions& options,

@@ -70,7 +70,7 @@ void AnalyzeCall::Begin() {
   auto plan = MakeAnalysisPlan(
       request_->analyses(), request_->options(), has_image, has_audio, options_.disabled_analyses,
       [this](v1::Analysis analysis) { return pipelines_.Availability(analysis); }, "analyses",
-      "options");
+      "options", &tracker_->CallerOf(*context_));
   if (!plan.ok()) return Complete(plan.status());
   for (v1::Analysis analysis : plan->List()) response_->add_analyses(analysis);
 

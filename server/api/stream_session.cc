@@ -265,7 +265,7 @@ void StreamSession::OnDone() {
   if (ServerMetrics* metrics = resources_.tracker->metrics(); metrics != nullptr) {
     metrics->AddActiveStreams(-1);
   }
-  resources_.tracker->Done(RpcMethod::kAnalyzeStream, status, start_);
+  resources_.tracker->Done(RpcMethod::kAnalyzeStream, status, start_, context_);
   Unref();
 }
 
@@ -281,7 +281,7 @@ absl::Status StreamSession::HandleConfig(const v1::StreamConfig& config) {
       config.analyses(), config.options(), /*has_image=*/true, config.has_audio_format(),
       options_.disabled_analyses,
       [this](v1::Analysis analysis) { return resources_.pipelines.Availability(analysis); },
-      "config.analyses", "config.options");
+      "config.analyses", "config.options", &resources_.tracker->CallerOf(*context_));
   if (!plan.ok()) return plan.status();
   plan_ = *plan;
 

@@ -219,6 +219,15 @@ absl::Status ValidateModelConfig(const ModelConfig& config, absl::string_view ex
     return FieldError(source, "task", "must be set (e.g. MODEL_TASK_FACIAL_EXPRESSION)");
   }
   AFFECT_RETURN_IF_ERROR(ValidateModelFilename(config.model_filename(), source));
+  if (config.min_confidence() != 0.0f) {
+    if (config.task() != v1::MODEL_TASK_FACIAL_EXPRESSION) {
+      return FieldError(source, "min_confidence", "applies to MODEL_TASK_FACIAL_EXPRESSION only");
+    }
+    if (!(config.min_confidence() > 0.0f && config.min_confidence() < 1.0f)) {
+      return FieldError(source, "min_confidence",
+                        absl::StrCat(config.min_confidence(), " is outside [0, 1)"));
+    }
+  }
   if (config.platform() == kPlatformEnsemble) {
     return ValidateEnsemble(config, source);
   }

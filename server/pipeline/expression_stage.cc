@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "server/analysis/face/expression_uncertainty.h"
 #include "server/analysis/face/face_crop.h"
 #include "server/common/branch_join.h"
 #include "server/common/logging.h"
@@ -52,6 +53,7 @@ absl::StatusOr<std::unique_ptr<ExpressionStage>> ExpressionStage::CreateWithMemb
     const ModelHandle& model, const MemberResolver& resolve_member) {
   std::unique_ptr<ExpressionStage> stage(new ExpressionStage());
   stage->model_ref_ = RefOf(model);
+  stage->min_confidence_ = model.config->min_confidence();
   auto add_member = [&](const ModelHandle& handle, const v1::EnsembleMember* mapping,
                         float weight) -> absl::Status {
     const v1::ModelConfig& config = *handle.config;
@@ -175,8 +177,13 @@ void ExpressionStage::Run(std::shared_ptr<const cv::Mat> rgb,
                   mean[c] += members_[k].weight / total_weight * join->scores[k][u][c];
                 }
               }
-              combined.expressions[usable_faces[u]] =
-                  analysis::MakeExpressionResult(mean, model_ref_);
+              v1::ExpressionResult expression = analysis::MakeExpressionResult(mean, model_ref_);
+              std::vector<analysis::MemberReading> readings;
+              for (size_t k = 0; k < members_.size(); ++k) {
+                readings.push_back({members_[k].model.name, join->scores[k][u]});
+              }
+              analysis::ApplyExpressionUncertainty(min_confidence_, readings, &expression);
+              combined.expressions[usable_faces[u]] = std::move(expression);
             }
           }
           std::move(join->done)(std::move(combined));

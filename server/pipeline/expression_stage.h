@@ -1,6 +1,9 @@
 // Facial expression for a set of faces, from one expression model or from an
 // ensemble of them (each member on its own batcher, combined here by the
-// ensemble's weighted average of canonical probabilities).
+// ensemble's weighted average of canonical probabilities). A face whose top
+// score is below the model's min_confidence, or whose members disagree
+// strongly, is reported as EXPRESSION_UNCERTAIN with its scores
+// (analysis/face/expression_uncertainty.h).
 #ifndef AFFECT_SERVER_PIPELINE_EXPRESSION_STAGE_H_
 #define AFFECT_SERVER_PIPELINE_EXPRESSION_STAGE_H_
 
@@ -70,6 +73,9 @@ class ExpressionStage {
 
   std::vector<Member> members_;
   v1::ModelRef model_ref_;
+  // The model's (or ensemble's) min_confidence: below it a face is
+  // EXPRESSION_UNCERTAIN (analysis/face/expression_uncertainty.h).
+  float min_confidence_ = 0.0f;
 };
 
 }  // namespace affect

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "server/analysis/face/circumplex.h"
 #include "server/analysis/face/expression_labels.h"
+#include "server/stream/weak_evidence.h"
 
 namespace affect::stream {
 namespace {
@@ -87,6 +88,9 @@ absl::Status ValidateFusionOptions(const FusionOptions& o) {
   }
   if (!(o.disagreement_penalty >= 0.0f && o.disagreement_penalty <= 0.5f)) {
     return bad("disagreement_penalty", o.disagreement_penalty, "[0, 0.5]");
+  }
+  if (!(o.weak_evidence_confidence >= 0.0f && o.weak_evidence_confidence <= 1.0f)) {
+    return bad("weak_evidence_confidence", o.weak_evidence_confidence, "[0, 1]");
   }
   return absl::OkStatus();
 }
@@ -174,6 +178,17 @@ v1::FusedAffect FuseAffect(const FaceEvidence& face, const VoiceEvidence& eviden
     absl::StrAppend(&text, " Fused: ", fused.label(), " from the face alone (valence ",
                     Signed(valence), ", arousal ", Signed(arousal), "; ", confidence_text, ").");
   }
+  EvidenceStrength strength;
+  strength.confidence = confidence;
+  strength.weak_below = options.weak_evidence_confidence;
+  strength.smoothing_frames = face.smoothing_frames;
+  strength.window_frames = face.window_frames;
+  strength.dominant = analysis::ExpressionName(face.dominant);
+  strength.margin = margin;
+  strength.voice_used = use_voice;
+  if (use_voice) strength.arousal_disagreement = std::abs(point.arousal - voice->arousal());
+  fused.set_weak_evidence(IsWeakEvidence(strength));
+  text += WeakEvidenceSentence(strength);
   fused.set_explanation(std::move(text));
   return fused;
 }

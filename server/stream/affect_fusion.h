@@ -49,6 +49,11 @@
 // "Fused: positive-excited from the face alone (valence +0.62, arousal
 // +0.24; confidence 0.62)."
 //
+// WEAK EVIDENCE: below FusionOptions::weak_evidence_confidence the reading
+// is flagged (FusedAffect.weak_evidence) and the explanation ends with why
+// (weak_evidence.h): " Weak evidence (confidence 0.31 < 0.40: ...): do not
+// act on this reading alone."
+//
 // Pure functions, thread-safe.
 #ifndef AFFECT_SERVER_STREAM_AFFECT_FUSION_H_
 #define AFFECT_SERVER_STREAM_AFFECT_FUSION_H_
@@ -79,6 +84,10 @@ struct FusionOptions {
   float face_only_cue_factor = 0.8f;
   // Confidence lost per unit of face/voice arousal disagreement, [0, 0.5].
   float disagreement_penalty = 0.25f;
+  // Below this confidence the reading is flagged as weak evidence
+  // (FusedAffect.weak_evidence, and a sentence in the explanation: see
+  // weak_evidence.h). [0, 1].
+  float weak_evidence_confidence = 0.4f;
 };
 
 absl::Status ValidateFusionOptions(const FusionOptions& options);

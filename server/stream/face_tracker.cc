@@ -39,10 +39,14 @@ absl::Status ValidateFaceTrackerOptions(const FaceTrackerOptions& o) {
   }
   if (o.max_prediction_us < 0) return bad("max_prediction_us", o.max_prediction_us, "[0, inf)");
   if (o.max_live_tracks < 1) return bad("max_live_tracks", o.max_live_tracks, "[1, inf)");
+  if (o.first_id < 1 || o.first_id > kMaxFirstTrackId) {
+    return bad("first_id", o.first_id, "[1, 2^32]");
+  }
   return absl::OkStatus();
 }
 
-FaceTracker::FaceTracker(const FaceTrackerOptions& options) : options_(options) {}
+FaceTracker::FaceTracker(const FaceTrackerOptions& options)
+    : options_(options), next_id_(options.first_id) {}
 
 float FaceTracker::MatchScore(const analysis::Box& predicted, const analysis::Box& face,
                               const FaceTrackerOptions& options) {

@@ -26,9 +26,11 @@
 // been missed in more than max_missed_frames analysed frames in a row, or
 // when more than max_missed_us of stream time has passed since it was last
 // seen (checked before matching, so a face reappearing after a long gap of
-// dropped frames starts a new track). Ids start at 1, increase, and are never
-// reused within a stream: a person who leaves and comes back after their
-// track ended gets a new id (there is no recognition, by design).
+// dropped frames starts a new track). Ids start at options.first_id,
+// increase, and are never reused within a stream: a person who leaves and
+// comes back after their track ended gets a new id (there is no recognition,
+// by design). The service starts every stream at a random first id
+// (track_ids.h), so equal ids in two streams link nothing.
 //
 // Bounds: at most max_live_tracks live tracks. A new face when the table is
 // full replaces the live track missed longest (ties: seen least recently,
@@ -48,6 +50,9 @@
 #include "server/analysis/geometry.h"
 
 namespace affect::stream {
+
+// Largest first id: ids then stay far below 2^53 (exact in JSON numbers).
+inline constexpr uint64_t kMaxFirstTrackId = uint64_t{1} << 32;
 
 struct FaceTrackerOptions {
   // Weight of IoU in the match score; the rest is centre proximity. [0, 1].
@@ -71,6 +76,9 @@ struct FaceTrackerOptions {
   // Live tracks, at most. >= 1. The default exceeds the API's max_faces
   // limit (100), so every face of a frame can be tracked.
   int max_live_tracks = 128;
+  // The first track's id; later tracks count up from it. >= 1. Streams get
+  // a random one (RandomFirstTrackId, track_ids.h); 1 keeps tests readable.
+  uint64_t first_id = 1;
 };
 
 // INVALID_ARGUMENT naming the field when an option is out of range.

@@ -9,6 +9,7 @@
 #include "server/analysis/proto_conversions.h"
 #include "server/common/logging.h"
 #include "server/common/status_macros.h"
+#include "server/stream/track_ids.h"
 
 namespace affect::stream {
 namespace {
@@ -41,6 +42,7 @@ absl::StatusOr<StreamAggregatorOptions> StreamAggregatorOptionsFromConfig(
     const v1::StreamConfig& config, const StreamAggregatorOptions& defaults) {
   StreamAggregatorOptions options = defaults;
   options.stream_id = config.stream_id();
+  options.tracker.first_id = RandomFirstTrackId();  // ids link nothing across streams
   if (config.has_smoothing_window_frames()) {
     const uint32_t frames = config.smoothing_window_frames();
     if (frames < 1 || frames > 300) {

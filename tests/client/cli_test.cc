@@ -104,6 +104,17 @@ TEST(CliTest, AnalyzeChecksAnalysesAndAnnotationPathsBeforeSending) {
   EXPECT_THAT(negative.err, HasSubstr("--max_faces must be >= 0"));
 }
 
+TEST(CliTest, BlurFacesNeedsAnAnnotationAndEvalChartNeedsAPng) {
+  testing::TempDir dir;
+  ASSERT_TRUE(testing::WriteFile(dir.Join("a.jpg"), "\xFF\xD8\xFF\xE0 not really"));
+  const RunOutput blur = Client({"analyze", kNowhere, dir.Join("a.jpg"), "--blur_faces"});
+  EXPECT_EQ(blur.code, kExitUsageError);
+  EXPECT_THAT(blur.err, HasSubstr("--blur_faces applies to --annotate=OUT.png"));
+  const RunOutput chart = RunAffectClient({"eval", "--dataset=" + dir.path(), "--chart=c.jpg"});
+  EXPECT_EQ(chart.code, kExitUsageError);
+  EXPECT_THAT(chart.err, HasSubstr("--chart: 'c.jpg' must end in .png"));
+}
+
 TEST(CliTest, StreamChecksItsInputsBeforeConnecting) {
   testing::TempDir dir;
   EXPECT_THAT(Client({"stream", kNowhere}).err, HasSubstr("give a VIDEO"));

@@ -158,6 +158,35 @@ TEST_F(FakeServiceTest, AnnotateWritesTheImageWithTheResultsDrawn) {
   EXPECT_GT(cv::countNonZero(difference.reshape(1)), 1000) << "boxes and labels were drawn";
 }
 
+TEST_F(FakeServiceTest, BlurFacesLeavesNoDetailInTheFaceBoxes) {
+  // A 2-pixel checkerboard: as much detail as an image can hold.
+  cv::Mat board(480, 640, CV_8UC3);
+  for (int y = 0; y < board.rows; ++y) {
+    for (int x = 0; x < board.cols; ++x) {
+      const uchar v = ((x / 2 + y / 2) % 2 == 0) ? 20 : 230;
+      board.at<cv::Vec3b>(y, x) = cv::Vec3b(v, v, v);
+    }
+  }
+  const std::string photo = dir_.Join("board.png");
+  ASSERT_TRUE(cv::imwrite(photo, board));
+  auto detail_in_face = [&](const std::vector<std::string>& extra) {
+    const std::string out = dir_.Join("out.png");
+    std::vector<std::string> args = {"analyze", ServerFlag(), photo, "--annotate=" + out,
+                                     "--output=json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const RunOutput run = Client(args);
+    EXPECT_EQ(run.code, kExitOk) << run.err;
+    cv::Mat gray, laplacian;
+    cv::cvtColor(cv::imread(out), gray, cv::COLOR_BGR2GRAY);
+    cv::Laplacian(gray(cv::Rect(110, 95, 100, 100)), laplacian, CV_32F);  // inside face 0
+    return cv::mean(cv::abs(laplacian))[0];
+  };
+  const double sharp = detail_in_face({});
+  const double blurred = detail_in_face({"--blur_faces"});
+  EXPECT_LT(blurred, 0.2 * sharp) << "the face box keeps its detail without --blur_faces ("
+                                  << sharp << ") and loses it with it (" << blurred << ")";
+}
+
 TEST_F(FakeServiceTest, AnalyzeErrorIsOneLineAndExitOne) {
   service_.analyze_status =
       grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "model 'centernet' queue full");

@@ -165,6 +165,20 @@ TEST(TableFormatTest, ServerInfoShowsDeviceAnalysesAndLimits) {
   EXPECT_THAT(text, HasSubstr("defaults  max_faces 10"));
 }
 
+TEST(TableFormatTest, ServerInfoShowsTheCallersPolicy) {
+  v1::ServerInfo info;
+  info.mutable_caller()->set_name("support-desk");
+  info.mutable_caller()->add_allowed_analyses(v1::ANALYSIS_VOICE);
+  info.mutable_caller()->set_max_streams(2);
+  const std::string text = FormatServerInfo(info);
+  EXPECT_THAT(text, HasSubstr("caller    support-desk: may use voice, at most 2 open streams"))
+      << text;
+}
+
+TEST(TableFormatTest, UncertainExpressionIsShownAsUncertain) {
+  EXPECT_EQ(ExpressionName(v1::EXPRESSION_UNCERTAIN), "uncertain");
+}
+
 TEST(JsonFormatTest, OneLineInTheProtoJsonMapping) {
   const std::string json = ToJsonLine(testing::SampleAnalyzeResponse());
   EXPECT_EQ(std::count(json.begin(), json.end(), '\n'), 1) << "one object per line";

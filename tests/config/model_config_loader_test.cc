@@ -68,6 +68,18 @@ TEST(ModelConfigLoaderTest, NameMustMatchFolder) {
   EXPECT_THAT(ParseAndCheck(text), StatusIs(kInvalid, HasSubstr("'other' differs from its folder name 'emotion'")));
 }
 
+TEST(ModelConfigLoaderTest, MinConfidenceIsReadAndRangeChecked) {
+  auto config = ParseAndCheck(std::string(kValidConfig) + "min_confidence: 0.55\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FLOAT_EQ(config->min_confidence(), 0.55f);
+  EXPECT_THAT(ParseAndCheck(std::string(kValidConfig) + "min_confidence: 1.2\n"),
+              StatusIs(kInvalid, HasSubstr("min_confidence 1.2 is outside [0, 1)")));
+  std::string detector = std::string(kValidConfig) + "min_confidence: 0.5\n";
+  detector.replace(detector.find("MODEL_TASK_FACIAL_EXPRESSION"), 28, "MODEL_TASK_GENERIC");
+  EXPECT_THAT(ParseAndCheck(detector),
+              StatusIs(kInvalid, HasSubstr("applies to MODEL_TASK_FACIAL_EXPRESSION only")));
+}
+
 TEST(ModelConfigLoaderTest, PreferredBatchAboveMaxIsRejected) {
   std::string text = kValidConfig;
   text.replace(text.find("preferred_batch_size: [ 8 ]"), 27, "preferred_batch_size: [ 8, 32 ]");

@@ -50,5 +50,43 @@ TEST(ExpressionDatasetTest, RefusesAMissingOrEmptyDataset) {
       << "class folders without images";
 }
 
+TEST(ExpressionDatasetTest, ReadsGroupsFromAnExtraFolderLevel) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFile(dir.Join("indoor/happy/a.jpg"), "x")) << "fixture";
+  ASSERT_TRUE(WriteFile(dir.Join("indoor/sad/b.jpg"), "x")) << "fixture";
+  ASSERT_TRUE(WriteFile(dir.Join("outdoor/happy/c.png"), "x")) << "fixture";
+  const absl::StatusOr<std::vector<DatasetImage>> images = ReadExpressionDataset(dir.path());
+  ASSERT_THAT(images, IsOk()) << "a grouped dataset";
+  ASSERT_EQ(images->size(), 3u);
+  EXPECT_EQ((*images)[0].group, "indoor");
+  EXPECT_EQ((*images)[1].truth, v1::EXPRESSION_SAD);
+  EXPECT_EQ((*images)[2].group, "outdoor");
+  EXPECT_EQ((*images)[2].truth, v1::EXPRESSION_HAPPY);
+}
+
+TEST(ExpressionDatasetTest, UngroupedImagesHaveNoGroup) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFile(dir.Join("happy/a.jpg"), "x")) << "fixture";
+  const absl::StatusOr<std::vector<DatasetImage>> images = ReadExpressionDataset(dir.path());
+  ASSERT_THAT(images, IsOk());
+  EXPECT_EQ((*images)[0].group, "");
+}
+
+TEST(ExpressionDatasetTest, RefusesAMixOfClassAndGroupFolders) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFile(dir.Join("happy/a.jpg"), "x")) << "fixture";
+  ASSERT_TRUE(WriteFile(dir.Join("indoor/happy/b.jpg"), "x")) << "fixture";
+  EXPECT_THAT(ReadExpressionDataset(dir.path()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("folder 'indoor'")));
+}
+
+TEST(ExpressionDatasetTest, RefusesAGroupFolderThatNamesNoClass) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFile(dir.Join("indoor/contempt/a.jpg"), "x")) << "fixture";
+  EXPECT_THAT(ReadExpressionDataset(dir.path()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("group 'indoor': folder 'contempt'")));
+}
+
 }  // namespace
 }  // namespace affect::eval

@@ -53,6 +53,8 @@ absl::string_view ExpressionName(v1::Expression expression) {
       return "surprise";
     case v1::EXPRESSION_NEUTRAL:
       return "neutral";
+    case v1::EXPRESSION_UNCERTAIN:
+      return "uncertain";
     default:
       return "unspecified";
   }

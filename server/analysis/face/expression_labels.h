@@ -40,7 +40,8 @@ const std::array<v1::Expression, kNumExpressions>& CanonicalExpressions();
 int ExpressionIndex(v1::Expression expression);
 
 // Lower-case short name: "angry", "disgust", "fear", "happy", "sad",
-// "surprise", "neutral" ("unspecified" otherwise).
+// "surprise", "neutral", "uncertain" (EXPRESSION_UNCERTAIN, not a class;
+// see expression_uncertainty.h), "unspecified" otherwise.
 absl::string_view ExpressionName(v1::Expression expression);
 
 // INVALID_ARGUMENT (naming the label and the accepted ones) for a label
