@@ -143,6 +143,9 @@ else
   fail "the container did not report SERVING"
 fi
 podman healthcheck run "$container" >/dev/null 2>&1 || fail "the image's HEALTHCHECK fails on a SERVING container"
+# What the Kubernetes readiness probe asks (deploy/k8s/base/deployment.yaml).
+"$client" health --server="$address" --service=affect.v1.AffectService --deadline=2s >/dev/null ||
+  fail "health for service affect.v1.AffectService is not SERVING"
 # Shown to bite: the same probe at a port where nothing serves must fail.
 if podman exec "$container" /usr/local/bin/affect-client health --server=127.0.0.1:1 \
   --deadline=2s >/dev/null 2>&1; then

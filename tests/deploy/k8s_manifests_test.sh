@@ -46,6 +46,15 @@ for p in problems: print("gpu overlay:", p)
 sys.exit(1 if problems else 0)
 PY
 
+# The readiness probe asks for the service name the server reports health for.
+probe_service="$(/usr/bin/python3 -c '
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+pod = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+print(pod["containers"][0]["readinessProbe"]["grpc"].get("service", ""))' "$work/cpu.yaml")"
+grep -q "kAffectServiceName\[\] = \"$probe_service\"" "$source_dir/server/api/affect_server.h" ||
+  fail "the readiness probe asks for service '$probe_service', not the server's kAffectServiceName"
+
 # The ConfigMap's model configs are the repository's, for every model, each mounted.
 for config in "$source_dir"/models/repository/*/config.pbtxt; do
   model="$(basename "$(dirname "$config")")"
