@@ -89,10 +89,18 @@ else
   fi
 fi
 
+# The from-source build fetches the models from the npm registry over HTTPS: where this
+# host's npm trusts an extra CA bundle (a TLS-inspecting proxy), the build needs it too.
+ca_args=()
+host_cafile="$(npm config get cafile 2>/dev/null || true)"
+if [ "$target" = runtime ] && [ -f "$host_cafile" ]; then
+  ca_args=(--volume "$host_cafile:/run/host-ca.crt:ro" --build-arg EXTRA_CA_FILE=/run/host-ca.crt)
+fi
+
 log "building $image (target $target) from $context"
 started=$SECONDS
 podman build --quiet --pull=never --network host --format docker --target "$target" \
-  --build-arg DEBIAN_IMAGE="$base" --build-arg AFFECT_JOBS="${AFFECT_JOBS:-2}" -t "$image" "$context" >"$work/build.log" 2>&1 ||
+  --build-arg DEBIAN_IMAGE="$base" --build-arg AFFECT_JOBS="${AFFECT_JOBS:-2}" "${ca_args[@]}" -t "$image" "$context" >"$work/build.log" 2>&1 ||
   { cat "$work/build.log" >&2; fail "podman build failed"; }
 build_seconds=$((SECONDS - started))
 size_bytes="$(podman image inspect --format '{{.Size}}' "$image")"
