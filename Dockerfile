@@ -86,7 +86,8 @@ RUN rm -rf build \
       $( [ -f /opt/libtorch/lib/libtorch.so ] && echo -DCMAKE_PREFIX_PATH=/opt/libtorch )" \
     AFFECT_BUILD_TYPE=Release scripts/build.sh affect-server affect-client \
     && strip build/server/affect-server build/client/cli/affect-client
-# The models come from the npm registry over HTTPS. Behind a TLS-inspecting proxy, give the
+# The models are fetched and converted here (the context's converted models, there for
+# `prebuilt`, are removed first); they come from the npm registry over HTTPS. Behind a TLS-inspecting proxy, give the
 # build the proxy's CA bundle: podman/buildah build -v HOST_CA.crt:/run/host-ca.crt:ro
 # --build-arg EXTRA_CA_FILE=/run/host-ca.crt (tests/deploy/image_test.sh does so when the
 # host's npm has a cafile).
@@ -95,6 +96,7 @@ RUN if [ -n "$EXTRA_CA_FILE" ]; then \
       export NPM_CONFIG_CAFILE="$EXTRA_CA_FILE" CURL_CA_BUNDLE="$EXTRA_CA_FILE" \
              NODE_EXTRA_CA_CERTS="$EXTRA_CA_FILE"; \
     fi \
+    && rm -rf models/repository/*/[0-9]* \
     && scripts/prepare-models.sh \
     && find models/repository -name '*.pt' | sort
 
