@@ -6,7 +6,8 @@
 #   build         the from-source build (packages, compile, fetch + convert the models)
 #   runtime       runtime-base + the build stage's output (the default target)
 #
-# From source (CPU, everything from Debian 12 packages; ~25 min on 2 cores):
+# From source (CPU, everything from Debian 12 packages; about 11 min on 2 idle cores, from
+# nothing cached: README "Deployment"):
 #   docker build --network host -t affectserve .
 # From this checkout's build (after scripts/build.sh affect-server affect-client and
 # scripts/prepare-models.sh; seconds):
@@ -87,10 +88,10 @@ RUN rm -rf build \
     AFFECT_BUILD_TYPE=Release scripts/build.sh affect-server affect-client \
     && strip build/server/affect-server build/client/cli/affect-client
 # The models are fetched and converted here (the context's converted models, there for
-# `prebuilt`, are removed first); they come from the npm registry over HTTPS. Behind a TLS-inspecting proxy, give the
-# build the proxy's CA bundle: podman/buildah build -v HOST_CA.crt:/run/host-ca.crt:ro
-# --build-arg EXTRA_CA_FILE=/run/host-ca.crt (tests/deploy/image_test.sh does so when the
-# host's npm has a cafile).
+# `prebuilt`, are removed first), from the npm registry over HTTPS. Behind a TLS-inspecting
+# proxy, give the build the proxy's CA bundle: podman/buildah build
+# -v HOST_CA.crt:/run/host-ca.crt:ro --build-arg EXTRA_CA_FILE=/run/host-ca.crt
+# (tests/deploy/image_test.sh does so when the host's npm has a cafile).
 ARG EXTRA_CA_FILE=""
 RUN if [ -n "$EXTRA_CA_FILE" ]; then \
       export NPM_CONFIG_CAFILE="$EXTRA_CA_FILE" CURL_CA_BUNDLE="$EXTRA_CA_FILE" \
