@@ -3,7 +3,7 @@
 # run the whole test suite (ctest prints its summary), then the engine's
 # tests again under ThreadSanitizer.
 #   AFFECT_SKIP_TSAN=1   skip the ThreadSanitizer pass
-#   CTEST_ARGS="-L unit" run a subset (labels: unit, integration, models, conversion)
+#   CTEST_ARGS="-L unit" run a subset (labels: unit, integration, models, conversion, deploy)
 # Tests labelled `heavy` (long fuzzing, the whole suite under a sanitizer, the
 # from-source image build, soaks) are left out unless CTEST_ARGS names them;
 # README "Testing" gives one command for each.

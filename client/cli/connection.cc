@@ -34,6 +34,12 @@ std::vector<FlagSpec> ConnectionFlagSpecs() {
        "Bearer ...'). Prefer --token_file: command lines are visible to other users.",
        "TOKEN"},
       {"token_file", FlagType::kString, "", "File holding the bearer token.", "FILE"},
+      {"load_balancing", FlagType::kString, "pick_first",
+       "pick_first: every call to one address. round_robin: connect to every address the "
+       "--server target resolves to (dns:///NAME:PORT, e.g. a Kubernetes headless Service, or "
+       "ipv4:HOST:PORT,HOST:PORT) and take them in turn, retrying a call refused with "
+       "UNAVAILABLE on another.",
+       "POLICY"},
       {"deadline", FlagType::kDuration, "",
        "Deadline of each call, e.g. 30s or 2m (default: 30s for unary calls, none for streams).",
        "DURATION"},
@@ -80,6 +86,13 @@ absl::StatusOr<ConnectionOptions> ConnectionOptionsFromFlags(const ParsedFlags& 
       return absl::InvalidArgumentError(absl::StrCat("--token_file: '", token_file, "' is empty"));
     }
   }
+  const std::string load_balancing = flags.GetString("load_balancing");
+  if (load_balancing == "round_robin") {
+    options.load_balancing = LoadBalancing::kRoundRobin;
+  } else if (load_balancing != "pick_first") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--load_balancing: '", load_balancing, "' is not one of pick_first, round_robin"));
+  }
   if (flags.Has("deadline")) {
     const absl::Duration deadline = flags.GetDuration("deadline");
     if (deadline <= absl::ZeroDuration()) {
@@ -90,6 +103,25 @@ absl::StatusOr<ConnectionOptions> ConnectionOptionsFromFlags(const ParsedFlags& 
   return options;
 }
 
+std::string ServiceConfigJson(LoadBalancing policy) {
+  if (policy == LoadBalancing::kPickFirst) return "";
+  // maxAttempts counts the first call. The back-off is short because the
+  // retry goes to another server, not back to the one that refused.
+  return R"({
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "methodConfig": [{
+    "name": [{"service": "affect.v1.AffectService"}],
+    "retryPolicy": {
+      "maxAttempts": 3,
+      "initialBackoff": "0.05s",
+      "maxBackoff": "0.5s",
+      "backoffMultiplier": 2,
+      "retryableStatusCodes": ["UNAVAILABLE"]
+    }
+  }]
+})";
+}
+
 absl::StatusOr<Connection> Connection::Create(const ConnectionOptions& options) {
   Connection connection(options);
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
@@ -98,6 +130,12 @@ absl::StatusOr<Connection> Connection::Create(const ConnectionOptions& options) 
   // message (the server enforces its own limit on requests).
   arguments.SetMaxReceiveMessageSize(64 << 20);
   arguments.SetMaxSendMessageSize(64 << 20);
+  if (const std::string config = ServiceConfigJson(options.load_balancing); !config.empty()) {
+    arguments.SetServiceConfigJSON(config);
+    // A call can be retried only while its request is buffered; gRPC's
+    // default (256 KiB) is smaller than a photo.
+    arguments.SetInt(GRPC_ARG_PER_RPC_RETRY_BUFFER_SIZE, 64 << 20);
+  }
   if (options.tls) {
     grpc::SslCredentialsOptions ssl;
     if (!options.tls_ca_file.empty()) {

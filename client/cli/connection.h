@@ -17,9 +17,22 @@
 
 namespace affect::client {
 
+// How a channel spreads calls over the addresses its target resolves to.
+enum class LoadBalancing {
+  // gRPC's default: one connection to the first address that answers; every
+  // call goes there (a Kubernetes Service IP, a single server).
+  kPickFirst,
+  // A connection to every address (a headless Service's `dns:///` name, an
+  // `ipv4:a:p,b:p` list), calls taken in turn over the ready ones; a call
+  // refused with UNAVAILABLE (a server shutting down) is retried on another.
+  kRoundRobin,
+};
+
 struct ConnectionOptions {
-  // host:port (also unix:PATH, or any gRPC target).
+  // host:port (also unix:PATH, or any gRPC target: dns:///name:port,
+  // ipv4:127.0.0.1:50051,127.0.0.1:50052).
   std::string server = "localhost:50051";
+  LoadBalancing load_balancing = LoadBalancing::kPickFirst;
   // TLS with the system's root CAs (implied by tls_ca or tls_cert).
   bool tls = false;
   // PEM CA bundle that signed the server's certificate.
@@ -39,12 +52,12 @@ struct ConnectionOptions {
 
 // The flags behind ConnectionOptions: --server, --tls, --tls_ca,
 // --tls_cert, --tls_key, --tls_server_name, --token, --token_file,
-// --deadline.
+// --deadline, --load_balancing.
 std::vector<FlagSpec> ConnectionFlagSpecs();
 
 // Reads the flags (and --token_file). INVALID_ARGUMENT for inconsistent
 // flags (--tls_cert without --tls_key, both --token and --token_file, a
-// negative deadline); NOT_FOUND for an unreadable file, naming the flag.
+// negative deadline, an unknown --load_balancing policy); NOT_FOUND for an unreadable file, naming the flag.
 absl::StatusOr<ConnectionOptions> ConnectionOptionsFromFlags(const ParsedFlags& flags);
 
 // A channel plus what every call on it needs. Cheap to copy; thread-safe.
@@ -68,6 +81,12 @@ class Connection {
   ConnectionOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
 };
+
+// The channel's default service config for `policy` (JSON): nothing for
+// pick_first; for round_robin the policy plus a retry policy on UNAVAILABLE
+// for every method (Analyze is idempotent; a stream is retried only before
+// any response arrived, as gRPC does).
+std::string ServiceConfigJson(LoadBalancing policy);
 
 // Reads a whole file. NOT_FOUND names `what` (e.g. "--tls_ca") and the path.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path, absl::string_view what);
