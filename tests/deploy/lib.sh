@@ -41,3 +41,28 @@ metric_sum() {
     $1 ~ "^" name "({|$)" && index($1, filter) { sum += $2 }
     END { printf "%d\n", sum }'
 }
+
+# need_built_tools: this build's affect-server, affect-client and affect-bench and the demo
+# photos (sets server, client, bench, images from source_dir and build_dir); fails when
+# one is missing.
+need_built_tools() {
+  server="$build_dir/server/affect-server"
+  client="$build_dir/client/cli/affect-client"
+  bench="$build_dir/client/bench/affect-bench"
+  for binary in "$server" "$client" "$bench"; do [ -x "$binary" ] || fail "$binary is not built"; done
+  images="$source_dir/models/.cache/images"
+  [ -d "$images" ] || fail "$images is missing (scripts/prepare-models.sh)"
+}
+
+# scratch PREFIX: a temporary folder ($work) and a list of processes started for the test
+# ($pids), both cleaned up when the script exits.
+scratch() {
+  work="$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")"
+  pids=()
+  trap cleanup_scratch EXIT
+}
+cleanup_scratch() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}

@@ -15,21 +15,9 @@ build_dir="$(cd "$2" && pwd)"
 source "$source_dir/tests/deploy/lib.sh"
 need curl
 python=/usr/bin/python3
-server="$build_dir/server/affect-server"
-client="$build_dir/client/cli/affect-client"
-bench="$build_dir/client/bench/affect-bench"
-for binary in "$server" "$client" "$bench"; do [ -x "$binary" ] || fail "$binary is not built"; done
-images="$source_dir/models/.cache/images"
-[ -d "$images" ] || fail "$images is missing (scripts/prepare-models.sh)"
+need_built_tools
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/affect-scale-out.XXXXXX")"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+scratch affect-scale-out
 
 declare -A grpc metrics pid
 for s in a b; do
