@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "server/common/call_state_counts.h"
 #include "server/common/token_compare.h"
 
 namespace affect {
@@ -32,6 +33,7 @@ grpc::Status CallTracker::Admit(const grpc::ServerContextBase& context) {
     }
     ++in_flight_;
   }
+  CountCallStateCreated(CallStateKind::kAdmittedCall);
   if (metrics_ != nullptr) metrics_->AddRequestsInFlight(1);
   return grpc::Status::OK;
 }
@@ -47,6 +49,7 @@ void CallTracker::Done(RpcMethod method, const grpc::Status& status, absl::Time 
     metrics_->RecordRpc(method, status.error_code(), absl::Now() - start);
     metrics_->AddRequestsInFlight(-1);
   }
+  CountCallStateReleased(CallStateKind::kAdmittedCall);
   absl::MutexLock lock(&mutex_);
   --in_flight_;
 }
