@@ -14,11 +14,15 @@ gRPC buffers fill up; --warmup_fraction). Over the rest a least-squares line
 of RSS against requests gives the growth in MiB per 1,000 requests, and so
 does one of malloc's in-use bytes; the run fails when either is above
 --max_growth_mib_per_1k (16 by default, i.e. 16 KiB per request). Each line
-goes through the lowest sample of each tenth of the fitted span: RSS and
-in-use bytes spike by tens of MiB while requests hold LibTorch's activation
-buffers, and a leak lifts the floor between the spikes. At the end every
-call must be released: affect_rpc_in_flight 0, affect_active_streams 0, call
-state created equal to released.
+is fitted to the lasting floor: every sample replaced by the lowest value at
+or after it. RSS and in-use bytes rise by tens of MiB while requests hold
+LibTorch's activation buffers or work is queued, and fall back; a leak never
+falls back (the last sample is taken idle, once every call is released). The
+verdict takes the smaller of the slopes over the two halves of that span: a
+leak grows through both, a one-off step (the heap reaching a new high-water
+mark in a burst) lifts one only. At the end every call must be released:
+affect_rpc_in_flight 0, affect_active_streams 0, call state created equal to
+released.
 
 --leak_bytes_per_call sets AFFECT_SOAK_LEAK_BYTES_PER_CALL for the server,
 honoured only by a server built with -DAFFECT_SOAK_LEAK_SWITCH=ON; with
@@ -115,15 +119,34 @@ def slope_per_1k(points):
     return sxy / sxx * 1000 / (1 << 20)
 
 
-def floor_points(points, windows=10):
-    """The lowest sample of each of `windows` consecutive windows.
+def lasting_floor(points):
+    """Each sample replaced by the lowest value at or after it.
 
-    RSS and malloc in-use spike while requests hold activation buffers; what
-    a leak raises is the floor between the spikes.
+    Memory given back later in the run (a burst while requests hold
+    activation buffers, a plateau while some work is queued) drops out; a
+    leak, never given back, stays.
     """
-    size = max(1, len(points) // windows)
-    chunks = [points[i:i + size] for i in range(0, len(points), size)]
-    return [min(chunk, key=lambda point: point[1]) for chunk in chunks if len(chunk) == size]
+    envelope = []
+    low = float("inf")
+    for x, y in reversed(points):
+        low = min(low, y)
+        envelope.append((x, low))
+    return list(reversed(envelope))
+
+
+def sustained_growth(points):
+    """Growth per 1,000 requests that lasts: the smaller of the lasting
+    floor's slopes over the two halves of the span.
+
+    A leak grows through both halves. A one-off step (glibc's heap reaching a
+    new high-water mark when a burst queues more requests than before) lifts
+    only one of them, so it does not count.
+    """
+    middle = len(points) // 2
+    slopes = [slope_per_1k(lasting_floor(part)) for part in (points[:middle], points[middle:])]
+    if any(slope is None for slope in slopes):
+        return None
+    return min(slopes)
 
 
 def start_server(args, log):
@@ -237,6 +260,15 @@ def main():
         if settled:
             break
         time.sleep(0.2)
+    # One more sample with the server idle and every call released: the
+    # floor that the run's memory must come back to (what a leak keeps).
+    if settled:
+        try:
+            text = scrape(metrics_port)
+            samples.append((time.time() - start, requests_taken(text), rss_bytes(server.pid),
+                            metric_sum(text, "affect_process_malloc_in_use_bytes")))
+        except (OSError, RuntimeError) as error:
+            print(f"soak: idle sample failed: {error}", file=sys.stderr)
     server_alive = server.poll() is None
     if server_alive:
         server.send_signal(signal.SIGTERM)
@@ -259,10 +291,12 @@ def main():
     total_requests = samples[-1][1]
     measured_requests = half[-1][1] - half[0][1]
     rss_points = [(n, rss) for _, n, rss, _ in half]
-    rss_slope = slope_per_1k(floor_points(rss_points))
+    rss_slope = slope_per_1k(lasting_floor(rss_points))
+    rss_sustained = sustained_growth(rss_points)
     rss_slope_all = slope_per_1k(rss_points)
     malloc_points = [(n, m) for _, n, _, m in half if m is not None]
-    malloc_slope = slope_per_1k(floor_points(malloc_points)) if malloc_points else None
+    malloc_slope = slope_per_1k(lasting_floor(malloc_points)) if malloc_points else None
+    malloc_sustained = sustained_growth(malloc_points) if malloc_points else None
     mib = 1 << 20
     for name, report in zip(("unary", "stream"), reports):
         if "sent" in report:
@@ -277,26 +311,27 @@ def main():
     print(f"soak: RSS {samples[0][2] / mib:.1f} MiB at start, {half[0][2] / mib:.1f} MiB after "
           f"warm-up, {samples[-1][2] / mib:.1f} MiB at end "
           f"(peak {max(s[2] for s in samples) / mib:.1f} MiB)")
-    if rss_slope is None or rss_slope_all is None or measured_requests < 100:
+    if rss_slope is None or rss_sustained is None or measured_requests < 100:
         print(f"soak: too few requests after warm-up ({measured_requests:.0f}) to fit a line",
               file=sys.stderr)
         return 2
     print(f"soak: RSS growth after warm-up: {rss_slope:+.3f} MiB per 1,000 requests "
-          f"(least squares through the floor of {len(floor_points(rss_points))} windows of the "
-          f"last {len(half)} samples, {measured_requests:.0f} requests; threshold "
-          f"{args.max_growth_mib_per_1k:g}; through every sample: {rss_slope_all:+.3f})")
+          f"(least squares through the lasting floor of the last {len(half)} samples, "
+          f"{measured_requests:.0f} requests; threshold "
+          f"{args.max_growth_mib_per_1k:g}; through every sample: {rss_slope_all:+.3f}; "
+          f"sustained through both halves: {rss_sustained:+.3f})")
     if malloc_slope is not None:
         print(f"soak: malloc in use: {malloc_points[0][1] / mib:.1f} -> "
               f"{malloc_points[-1][1] / mib:.1f} MiB, growth {malloc_slope:+.3f} MiB per 1,000 "
-              f"requests")
+              f"requests (sustained through both halves: {malloc_sustained:+.3f})")
     else:
         print("soak: malloc statistics not available (no affect_process_malloc_in_use_bytes)")
     print(f"soak: after the clients left: {gauges}")
     print(f"soak: server exit code {exit_code}")
 
     failures = []
-    grew = rss_slope > args.max_growth_mib_per_1k or (
-        malloc_slope is not None and malloc_slope > args.max_growth_mib_per_1k)
+    grew = rss_sustained > args.max_growth_mib_per_1k or (
+        malloc_sustained is not None and malloc_sustained > args.max_growth_mib_per_1k)
     if not settled:
         failures.append("call state not released: " + gauges)
     if exit_code != 0:
@@ -307,9 +342,10 @@ def main():
         else:
             print("soak: the deliberate leak was detected (expected)")
     elif grew:
-        failures.append(f"memory grows after warm-up: RSS {rss_slope:+.3f}, malloc in use "
-                        f"{malloc_slope if malloc_slope is not None else float('nan'):+.3f} MiB "
-                        f"per 1,000 requests (threshold {args.max_growth_mib_per_1k:g})")
+        failures.append(f"memory grows after warm-up, sustained: RSS {rss_sustained:+.3f}, "
+                        f"malloc in use "
+                        f"{malloc_sustained if malloc_sustained is not None else float('nan'):+.3f}"
+                        f" MiB per 1,000 requests (threshold {args.max_growth_mib_per_1k:g})")
     if failures:
         for failure in failures:
             print(f"soak: FAIL: {failure}")
