@@ -46,9 +46,19 @@ void RefuseWaitingConnections(int sockfd) {
     if (!nonblocking) break;
   }
   reserve_fd = OpenReserve();
-  if (refused > 0 && refusals.fetch_add(refused) == 0) {
+  static std::atomic<bool> logged{false};
+  if (!logged.exchange(true)) {
     AFFECT_LOG(WARNING).With("refused", refused)
         << "out of file descriptors: refusing new connections (raise the limit: ulimit -n)";
+  }
+  refusals.fetch_add(refused);
+  if (refused == 0) {
+    // Nothing could be refused: another thread took the descriptor freed
+    // for the reserve. A level-triggered poller (the metrics endpoint) would
+    // call again at once; waiting here bounds that loop to ~100 calls/s
+    // until a descriptor frees up (found by the fault test: two threads at
+    // 100% CPU).
+    usleep(10 * 1000);
   }
 }
 

@@ -14,7 +14,10 @@
 // client sees the connection closed and retries later), takes the reserve
 // back, and reports EAGAIN, so the listener waits for the next connection
 // instead of giving up. Nothing spins: every retry consumes a waiting
-// connection, and an empty backlog ends the loop.
+// connection, and an empty backlog ends the loop; when another thread took
+// the freed descriptor first, so that nothing could be refused, the call
+// waits 10 ms before reporting EAGAIN (a level-triggered poller would
+// otherwise call again at once).
 //
 // It works by defining accept4 in the server binary, which interposes the C
 // library's for libgrpc and for the metrics endpoint alike; in a binary that
