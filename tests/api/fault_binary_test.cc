@@ -97,8 +97,7 @@ TEST(FaultBinaryTest, SigtermUnderLoadAnswersEveryCallAndExitsZero) {
   testing::Subprocess server({kServer, "--host=127.0.0.1", "--port=0", "--metrics_port=-1",
                               "--model_repository=" + repository.path(), "--log_format=json",
                               "--drain_timeout=5s"});
-  ASSERT_TRUE(server.WaitForOutput("models loaded: serving", absl::Seconds(60)))
-      << server.Output();
+  ASSERT_TRUE(server.WaitForOutput("models loaded: serving", absl::Seconds(60))) << server.Output();
   const int port = LoggedPort(server, "port");
   ASSERT_GT(port, 0) << server.Output();
 
@@ -193,13 +192,11 @@ TEST(FaultBinaryTest, ALowFileDescriptorLimitRefusesWithoutCrashingOrSpinning) {
   ASSERT_TRUE(testing::WriteTinyExpressionModel(repository.path(), "expression").ok());
   // prlimit execs the server: the child's pid is the server's.
   constexpr int kDescriptorLimit = 64;
-  testing::Subprocess server({kPrlimit, absl::StrCat("--nofile=", kDescriptorLimit, ":",
-                                                     kDescriptorLimit),
-                              kServer, "--host=127.0.0.1", "--port=0", "--metrics_port=0",
-                              "--model_repository=" + repository.path(), "--log_format=json",
-                              "--drain_timeout=2s"});
-  ASSERT_TRUE(server.WaitForOutput("models loaded: serving", absl::Seconds(60)))
-      << server.Output();
+  testing::Subprocess server(
+      {kPrlimit, absl::StrCat("--nofile=", kDescriptorLimit, ":", kDescriptorLimit), kServer,
+       "--host=127.0.0.1", "--port=0", "--metrics_port=0",
+       "--model_repository=" + repository.path(), "--log_format=json", "--drain_timeout=2s"});
+  ASSERT_TRUE(server.WaitForOutput("models loaded: serving", absl::Seconds(60))) << server.Output();
   const int port = LoggedPort(server, "port");
   const int metrics_port = LoggedPort(server, "metrics_port");
   ASSERT_GT(port, 0) << server.Output();
@@ -228,8 +225,8 @@ TEST(FaultBinaryTest, ALowFileDescriptorLimitRefusesWithoutCrashingOrSpinning) {
   const double wall = absl::ToDoubleSeconds(absl::Now() - wall_before);
   EXPECT_LT(cpu_used, 0.5 * wall) << "CPU seconds used while out of descriptors, over " << wall
                                   << " s: " << cpu_used;
-  EXPECT_EQ(server.Wait(absl::ZeroDuration()), std::nullopt)
-      << "still running\n" << server.Output();
+  EXPECT_EQ(server.Wait(absl::ZeroDuration()), std::nullopt) << "still running\n"
+                                                             << server.Output();
   EXPECT_THAT(server.Output(), HasSubstr("out of file descriptors: refusing new connections"))
       << "the connections beyond the limit were refused";
 

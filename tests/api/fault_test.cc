@@ -31,8 +31,7 @@ using ::grpc::health::v1::HealthCheckResponse;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-using StreamPtr =
-    std::unique_ptr<grpc::ClientReaderWriter<v1::StreamRequest, v1::StreamResponse>>;
+using StreamPtr = std::unique_ptr<grpc::ClientReaderWriter<v1::StreamRequest, v1::StreamResponse>>;
 
 class FaultTest : public ::testing::Test {
  protected:

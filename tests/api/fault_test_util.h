@@ -50,8 +50,7 @@ inline v1::StreamRequest StreamFrameMessage(int64_t sequence) {
 
 // The value of the sample `series` (name and labels exactly as exposed, e.g.
 // `affect_call_state_created_total{kind="stream_session"}`), or nullopt.
-inline std::optional<double> MetricValue(const std::string& exposition,
-                                         const std::string& series) {
+inline std::optional<double> MetricValue(const std::string& exposition, const std::string& series) {
   for (absl::string_view line : absl::StrSplit(exposition, '\n', absl::SkipEmpty())) {
     if (!absl::StartsWith(line, series) || line.size() <= series.size() ||
         line[series.size()] != ' ') {
@@ -81,11 +80,10 @@ struct CallGauges {
     auto show = [](const std::optional<double>& v) {
       return v.has_value() ? absl::StrCat(*v) : std::string("absent");
     };
-    return absl::StrCat("affect_rpc_in_flight=", show(in_flight),
-                        " affect_active_streams=", show(active_streams),
-                        " admitted calls created/released=", show(created_calls), "/",
-                        show(released_calls), " stream sessions created/released=",
-                        show(created_sessions), "/", show(released_sessions));
+    return absl::StrCat(
+        "affect_rpc_in_flight=", show(in_flight), " affect_active_streams=", show(active_streams),
+        " admitted calls created/released=", show(created_calls), "/", show(released_calls),
+        " stream sessions created/released=", show(created_sessions), "/", show(released_sessions));
   }
 };
 
