@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "server/api/affect_server.h"
 #include "server/common/abseil_setup.h"
+#include "server/common/accept_guard.h"
 #include "server/common/build_info.h"
 #include "server/common/logging.h"
 #include "server/common/process_tuning.h"
@@ -174,6 +175,7 @@ void ConfigureUsage() {
 
 int Main(int argc, char** argv) {
   EnsurePassiveOpenMpWaitPolicy(argv);
+  InstallAcceptGuard();
   TuneMallocForInference();
   DisableMutexDeadlockDetection();
   ConfigureUsage();

@@ -116,7 +116,31 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const T
   return grpc::SslServerCredentials(ssl);
 }
 
+constexpr v1::Analysis kAnalyses[] = {v1::ANALYSIS_EMOTION, v1::ANALYSIS_ATTIRE,
+                                      v1::ANALYSIS_SCENE, v1::ANALYSIS_VOICE};
+
 }  // namespace
+
+std::string AnalysisHealthName(v1::Analysis analysis) {
+  const char* name = "unspecified";
+  switch (analysis) {
+    case v1::ANALYSIS_EMOTION:
+      name = "emotion";
+      break;
+    case v1::ANALYSIS_ATTIRE:
+      name = "attire";
+      break;
+    case v1::ANALYSIS_SCENE:
+      name = "scene";
+      break;
+    case v1::ANALYSIS_VOICE:
+      name = "voice";
+      break;
+    default:
+      break;
+  }
+  return absl::StrCat(kAffectServiceName, "/", name);
+}
 
 absl::StatusOr<std::unique_ptr<AffectServer>> AffectServer::Start(
     const ServerOptions& requested) {
@@ -221,11 +245,23 @@ void AffectServer::LoadModelsAndServe() {
   Pipelines pipelines;
   pipelines.image = ImagePipeline::Create(repository_.get(), workers_.get());
   pipelines.voice = VoicePipeline::Create(repository_.get(), workers_.get());
+  AnalysisAvailability available{};
+  for (v1::Analysis analysis : kAnalyses) {
+    absl::Status status = options_.disabled_analyses.count(analysis) > 0
+                              ? absl::FailedPreconditionError("switched off (--disabled_analyses)")
+                              : pipelines.Availability(analysis);
+    available[analysis - 1] = status.ok();
+    if (!status.ok()) {
+      AFFECT_LOG(WARNING).With("health_service", AnalysisHealthName(analysis))
+              .With("reason", status.message())
+          << "analysis not serving";
+    }
+  }
   service_->SetPipelines(std::move(pipelines));
   absl::MutexLock lock(&mutex_);
   models_loaded_ = true;
   if (!shut_down_) {
-    SetServing(true);
+    SetServing(true, available);
     AFFECT_LOG(INFO) << "models loaded: serving";
   }
 }
@@ -249,11 +285,14 @@ void AffectServer::Housekeep() {
 
 AffectServer::~AffectServer() { Shutdown(); }
 
-void AffectServer::SetServing(bool serving) {
+void AffectServer::SetServing(bool serving, const AnalysisAvailability& available) {
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
   health->SetServingStatus(serving);  // overall ("") and every service
   health->SetServingStatus(kAffectServiceName, serving);
+  for (v1::Analysis analysis : kAnalyses) {
+    health->SetServingStatus(AnalysisHealthName(analysis), serving && available[analysis - 1]);
+  }
 }
 
 void AffectServer::WaitUntilModelsLoaded() {

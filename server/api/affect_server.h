@@ -4,7 +4,9 @@
 #ifndef AFFECT_SERVER_API_AFFECT_SERVER_H_
 #define AFFECT_SERVER_API_AFFECT_SERVER_H_
 
+#include <array>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
@@ -59,8 +61,14 @@ class AffectServer {
   int scheduled_streams() const { return frame_scheduler_->streams(); }
 
  private:
+  // One flag per analysis (EMOTION..VOICE, index analysis - 1): whether it
+  // can run here (enabled and its models READY).
+  using AnalysisAvailability = std::array<bool, 4>;
+
   AffectServer() = default;
-  void SetServing(bool serving);
+  // Overall and per-service health; the per-analysis services are SERVING
+  // only when `serving` and the analysis is available.
+  void SetServing(bool serving, const AnalysisAvailability& available = {});
   // Runs on the loader thread: models, then pipelines, then SERVING.
   void LoadModelsAndServe();
   // Runs on the housekeeping thread until Shutdown: drops stream frames past
@@ -93,6 +101,13 @@ class AffectServer {
 
 // The fully-qualified service name used for per-service health.
 inline constexpr char kAffectServiceName[] = "affect.v1.AffectService";
+
+// The health service name of one analysis, "affect.v1.AffectService/emotion"
+// (attire, scene, voice): SERVING while the server serves and the analysis
+// can run; NOT_SERVING while models load, after shutdown starts, and for an
+// analysis switched off or whose model FAILED (ListModels says why). A load
+// balancer that needs one analysis checks its name, not the whole service.
+std::string AnalysisHealthName(v1::Analysis analysis);
 
 }  // namespace affect
 

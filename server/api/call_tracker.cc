@@ -9,8 +9,41 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "server/common/call_state_counts.h"
+
+#ifdef AFFECT_SOAK_LEAK_SWITCH
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#endif
 
 namespace affect {
+
+#ifdef AFFECT_SOAK_LEAK_SWITCH
+namespace {
+
+// The soak's deliberate leak (scripts/soak.sh --leak): only in a build
+// configured with -DAFFECT_SOAK_LEAK_SWITCH=ON, and only when
+// AFFECT_SOAK_LEAK_BYTES_PER_CALL is set, every finished call loses that
+// many bytes (touched, so they are resident), to show that the soak's growth
+// check fails on a real leak.
+void LeakForTheSoak() {
+  static const size_t bytes = [] {
+    const char* value = std::getenv("AFFECT_SOAK_LEAK_BYTES_PER_CALL");
+    return value == nullptr ? size_t{0} : static_cast<size_t>(std::strtoull(value, nullptr, 10));
+  }();
+  if (bytes == 0) return;
+  // The last block escapes through `last`, so the compiler cannot drop the
+  // malloc; each new one overwrites the pointer and the old block is lost.
+  static std::atomic<void*> last{nullptr};
+  void* lost = std::malloc(bytes);
+  if (lost != nullptr) std::memset(lost, 0x5a, bytes);
+  last.store(lost, std::memory_order_relaxed);
+}
+
+}  // namespace
+#endif
+
 
 CallTracker::CallTracker(CallerPolicies policies, ServerMetrics* metrics)
     : policies_(std::move(policies)), metrics_(metrics) {}
@@ -94,6 +127,7 @@ grpc::Status CallTracker::Admit(const grpc::ServerContextBase& context, RpcMetho
     if (grpc::Status charged = ChargeCaller(*caller, method); !charged.ok()) return charged;
     ++in_flight_;
   }
+  CountCallStateCreated(CallStateKind::kAdmittedCall);
   if (metrics_ != nullptr) metrics_->AddRequestsInFlight(1);
   return grpc::Status::OK;
 }
@@ -110,6 +144,10 @@ void CallTracker::Done(RpcMethod method, const grpc::Status& status, absl::Time 
     metrics_->RecordRpc(method, status.error_code(), absl::Now() - start);
     metrics_->AddRequestsInFlight(-1);
   }
+#ifdef AFFECT_SOAK_LEAK_SWITCH
+  LeakForTheSoak();
+#endif
+  CountCallStateReleased(CallStateKind::kAdmittedCall);
   absl::MutexLock lock(&mutex_);
   --in_flight_;
   if (method == RpcMethod::kAnalyzeStream && context != nullptr) {

@@ -9,13 +9,18 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/common/call_state_counts.h"
 
 namespace affect {
 
-// What the registry needs from a session.
+// What the registry needs from a session. Constructing and destroying one is
+// counted as CallStateKind::kStreamSession (server/common/call_state_counts.h).
 class DrainableStream {
  public:
-  virtual ~DrainableStream() = default;
+  DrainableStream() { CountCallStateCreated(CallStateKind::kStreamSession); }
+  virtual ~DrainableStream() { CountCallStateReleased(CallStateKind::kStreamSession); }
+  DrainableStream(const DrainableStream&) = delete;
+  DrainableStream& operator=(const DrainableStream&) = delete;
   // Stop reading, finish what was accepted, send the summary, close with OK.
   // Thread-safe; may be called more than once.
   virtual void Drain() = 0;

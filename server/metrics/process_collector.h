@@ -1,5 +1,7 @@
-// Process-level gauges computed at scrape time: resident and virtual memory,
-// and (on CUDA servers) GPU memory in use.
+// Process-level metrics computed at scrape time: resident and virtual memory,
+// glibc malloc statistics (where glibc has mallinfo2), per-call state created
+// and released (server/common/call_state_counts.h), and (on CUDA servers) GPU
+// memory in use.
 #ifndef AFFECT_SERVER_METRICS_PROCESS_COLLECTOR_H_
 #define AFFECT_SERVER_METRICS_PROCESS_COLLECTOR_H_
 
