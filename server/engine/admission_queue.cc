@@ -289,8 +289,7 @@ absl::Status AdmissionQueue::Submit(std::unique_ptr<AdmissionTask>& task) {
                            absl::ToInt64Milliseconds(std::max(left, absl::ZeroDuration())),
                            " ms but about ", absl::ToInt64Milliseconds(needed), " ms of ", name,
                            " work is ahead of this request (queue and its own); send a "
-                           "longer deadline or "
-                           "retry later")),
+                           "longer deadline or retry later")),
           wait);
     }
     core.AddQueuedLocked(*task, +1);
@@ -343,29 +342,26 @@ void AdmissionQueue::WorkerLoop() {
       observer->OnQueueSize(core.options.name, items, bytes);
       observer->OnQueueWait(core.options.name, start - next.enqueued);
     }
+    // Cancelled or expired while it waited: answered, never run.
+    absl::Status verdict;
     if (task.cancellation != nullptr && task.cancellation->cancelled()) {
       core.Report(AdmissionObserver::Outcome::kCancelled);
-      std::move(task.run)(absl::CancelledError("the call was cancelled while it waited"),
-                          AdmissionTicket(core_, task.work_units, task.weight, start,
-                                          /*measure=*/false));
+      verdict = absl::CancelledError("the call was cancelled while it waited");
     } else if (start > task.start_by) {
       core.Report(AdmissionObserver::Outcome::kExpired);
-      std::move(task.run)(
-          LateStart(absl::StrCat("waited ", absl::ToInt64Milliseconds(start - next.enqueued),
-                                 " ms in the ", core.options.name,
-                                 " queue, past the time it had to start; not started")),
-          AdmissionTicket(core_, task.work_units, task.weight, start, /*measure=*/false));
+      verdict = LateStart(absl::StrCat("waited ", absl::ToInt64Milliseconds(start - next.enqueued),
+                                       " ms in the ", core.options.name,
+                                       " queue, past the time it had to start; not started"));
     } else if (start >= task.deadline) {
       core.Report(AdmissionObserver::Outcome::kExpired);
-      std::move(task.run)(
-          absl::DeadlineExceededError(absl::StrCat(
-              "deadline exceeded after ", absl::ToInt64Milliseconds(start - next.enqueued),
-              " ms waiting in the ", core.options.name, " queue; the work was not started")),
-          AdmissionTicket(core_, task.work_units, task.weight, start, /*measure=*/false));
-    } else {
-      std::move(task.run)(absl::OkStatus(), AdmissionTicket(core_, task.work_units, task.weight,
-                                                            start, /*measure=*/true));
+      verdict = absl::DeadlineExceededError(absl::StrCat(
+          "deadline exceeded after ", absl::ToInt64Milliseconds(start - next.enqueued),
+          " ms waiting in the ", core.options.name, " queue; the work was not started"));
     }
+    // Only work that ran is measured.
+    const bool measure = verdict.ok();
+    std::move(task.run)(std::move(verdict),
+                        AdmissionTicket(core_, task.work_units, task.weight, start, measure));
     next.task.reset();  // release the media before taking the next task
   }
 }

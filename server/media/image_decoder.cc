@@ -285,6 +285,10 @@ absl::StatusOr<int64_t> CheckImageBeforeDecoding(const v1::Image& image,
 
 absl::StatusOr<cv::Mat> DecodeImage(const v1::Image& image, const ImageDecodeOptions& options) {
   AFFECT_RETURN_IF_ERROR(CheckImageBeforeDecoding(image, options).status());
+  return DecodeCheckedImage(image);
+}
+
+absl::StatusOr<cv::Mat> DecodeCheckedImage(const v1::Image& image) {
   if (image.has_raw()) return DecodeRaw(image.raw());
   const std::string& bytes = image.encoded();
   AFFECT_ASSIGN_OR_RETURN(const ImageHeader header, ReadImageHeader(bytes));

@@ -55,6 +55,11 @@ absl::StatusOr<int64_t> CheckImageBeforeDecoding(const v1::Image& image,
 //   OUT_OF_RANGE     "image: 20000x20000 = 400000000 pixels exceeds the limit of 40000000"
 absl::StatusOr<cv::Mat> DecodeImage(const v1::Image& image, const ImageDecodeOptions& options);
 
+// DecodeImage without the checks, for an image CheckImageBeforeDecoding has
+// already accepted (the walk over a JPEG's scans need not run twice).
+// REQUIRES: CheckImageBeforeDecoding(image, ...) returned OK.
+absl::StatusOr<cv::Mat> DecodeCheckedImage(const v1::Image& image);
+
 std::string ImageFormatName(ImageFormat format);
 
 }  // namespace affect

@@ -28,24 +28,25 @@ absl::Status AnalyzeEncodedImage(const ImagePipeline* pipeline, AdmissionQueue* 
   task->deadline = job.deadline;
   task->start_by = start_by;
   task->cancellation = job.cancellation;
-  task->run = [pipeline, image, decode, job = std::move(job), done = std::move(done)](
+  task->run = [pipeline, image, job = std::move(job), done = std::move(done)](
                   absl::Status admitted, AdmissionTicket ticket) mutable {
     if (!admitted.ok()) return std::move(done)(admitted);
     const absl::Time start = absl::Now();
-    auto rgb = DecodeImage(*image, decode);
+    // Checked before it was queued (and the request is immutable since).
+    auto rgb = DecodeCheckedImage(*image);
     if (!rgb.ok()) return std::move(done)(rgb.status());
     const absl::Duration decode_time = absl::Now() - start;
     job.rgb = std::make_shared<const cv::Mat>(*std::move(rgb));
     // The ticket holds the queue slot until the models are done too, so
     // that excess requests wait in the queue (deadline-checked, cheap to
     // refuse) rather than in the model queues after their decoding.
-    pipeline->Analyze(std::move(job),
-                      [decode_time, start, ticket = std::move(ticket),
-                       done = std::move(done)](absl::StatusOr<ImageJobResult> analysed) mutable {
-                        ticket.Release();
-                        if (!analysed.ok()) return std::move(done)(analysed.status());
-                        std::move(done)(EncodedImageOutcome{*std::move(analysed), decode_time, start});
-                      });
+    pipeline->Analyze(
+        std::move(job), [decode_time, start, ticket = std::move(ticket),
+                         done = std::move(done)](absl::StatusOr<ImageJobResult> analysed) mutable {
+          ticket.Release();
+          if (!analysed.ok()) return std::move(done)(analysed.status());
+          std::move(done)(EncodedImageOutcome{*std::move(analysed), decode_time, start});
+        });
   };
   return queue->Submit(task);
 }
