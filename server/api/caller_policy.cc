@@ -9,7 +9,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "server/common/token_compare.h"
 
 namespace affect {
 namespace {
@@ -20,8 +19,8 @@ absl::StatusOr<v1::Analysis> AnalysisFromName(absl::string_view name) {
   if (lower == "attire") return v1::ANALYSIS_ATTIRE;
   if (lower == "scene") return v1::ANALYSIS_SCENE;
   if (lower == "voice") return v1::ANALYSIS_VOICE;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "'", name, "' is not an analysis (emotion, attire, scene, voice, or all)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("'", name, "' is not an analysis (emotion, attire, scene, voice, or all)"));
 }
 
 bool IsNameCharacter(char c) {
@@ -61,8 +60,8 @@ absl::StatusOr<CallerPolicies> CallerPolicies::Parse(absl::string_view text,
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || absl::StartsWith(line, "#")) continue;
     const std::string where = absl::StrCat("--auth_token_file ", file, " line ", line_number);
-    std::vector<absl::string_view> words = absl::StrSplit(line, absl::ByAnyChar(" \t"),
-                                                          absl::SkipEmpty());
+    std::vector<absl::string_view> words =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     const absl::string_view token = words[0];
     for (char c : token) {
       if (c < 0x21 || c > 0x7E) {
@@ -71,11 +70,12 @@ absl::StatusOr<CallerPolicies> CallerPolicies::Parse(absl::string_view text,
       }
     }
     if (token.find('=') != absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": the line must start with the token, then key=value settings"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": the line must start with the token, then key=value settings"));
     }
+    const TokenDigest digest(token);
     for (const auto& [existing, unused] : policies.entries_) {
-      if (existing == token) {  // loading the file: no caller to time it
+      if (existing.Matches(digest)) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ": the same token is already given on an earlier line"));
       }
@@ -91,9 +91,9 @@ absl::StatusOr<CallerPolicies> CallerPolicies::Parse(absl::string_view text,
         return absl::InvalidArgumentError(absl::StrCat(where, ": ", key, ": ", why));
       };
       if (words[i].find('=') == absl::string_view::npos || value.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": '", words[i], "' is not key=value (name, analyses, "
-            "max_requests_per_second, max_streams)"));
+        return absl::InvalidArgumentError(absl::StrCat(where, ": '", words[i],
+                                                       "' is not key=value (name, analyses, "
+                                                       "max_requests_per_second, max_streams)"));
       }
       if (key == "name") {
         if (value.size() > 64) return bad("at most 64 characters");
@@ -130,11 +130,11 @@ absl::StatusOr<CallerPolicies> CallerPolicies::Parse(absl::string_view text,
     }
     for (const auto& [unused, existing] : policies.entries_) {
       if (existing.name == policy.name) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": name: '", policy.name, "' is already used by an earlier line"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": name: '", policy.name, "' is already used by an earlier line"));
       }
     }
-    policies.entries_.emplace_back(std::string(token), std::move(policy));
+    policies.entries_.emplace_back(digest, std::move(policy));
   }
   if (policies.entries_.empty()) {
     return absl::InvalidArgumentError(
@@ -146,11 +146,12 @@ absl::StatusOr<CallerPolicies> CallerPolicies::Parse(absl::string_view text,
 const CallerPolicy* CallerPolicies::Find(absl::string_view token) const {
   // Every entry is compared, found or not, so timing does not tell which
   // line (or how much of a token) matched.
+  // By digest (server/common/token_compare.h): the time tells neither the
+  // matching prefix nor a configured token's length. One hash per call.
+  const TokenDigest presented(token);
   const CallerPolicy* found = nullptr;
   for (const auto& [candidate, policy] : entries_) {
-    // By digest (server/common/token_compare.h): the time tells neither the
-    // matching prefix nor the configured token's length.
-    if (TokensEqual(token, candidate) && found == nullptr) found = &policy;
+    if (candidate.Matches(presented) && found == nullptr) found = &policy;
   }
   return found;
 }

@@ -29,13 +29,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "affect/v1/affect_service.pb.h"
+#include "server/common/token_compare.h"
 
 namespace affect {
 
 struct CallerPolicy {
   std::string name = "anonymous";
-  std::set<v1::Analysis> allowed = {v1::ANALYSIS_EMOTION, v1::ANALYSIS_ATTIRE,
-                                    v1::ANALYSIS_SCENE, v1::ANALYSIS_VOICE};
+  std::set<v1::Analysis> allowed = {v1::ANALYSIS_EMOTION, v1::ANALYSIS_ATTIRE, v1::ANALYSIS_SCENE,
+                                    v1::ANALYSIS_VOICE};
   // Calls (Analyze, AnalyzeStream opens) per second, with a burst of
   // max(1, rate); unset = no cap of the caller's own.
   std::optional<double> max_requests_per_second;
@@ -73,7 +74,8 @@ class CallerPolicies {
   std::vector<const CallerPolicy*> All() const;
 
  private:
-  std::vector<std::pair<std::string, CallerPolicy>> entries_;  // (token, policy)
+  // (the token's digest, its policy): the tokens themselves are not kept.
+  std::vector<std::pair<TokenDigest, CallerPolicy>> entries_;
   CallerPolicy anonymous_;
 };
 

@@ -18,8 +18,11 @@ std::array<uint8_t, 32> Sha256(absl::string_view text) {
 TokenDigest::TokenDigest(absl::string_view secret) : digest_(Sha256(secret)) {}
 
 bool TokenDigest::Matches(absl::string_view presented) const {
-  const std::array<uint8_t, 32> other = Sha256(presented);
-  return CRYPTO_memcmp(digest_.data(), other.data(), digest_.size()) == 0;
+  return Matches(TokenDigest(presented));
+}
+
+bool TokenDigest::Matches(const TokenDigest& presented) const {
+  return CRYPTO_memcmp(digest_.data(), presented.digest_.data(), digest_.size()) == 0;
 }
 
 bool TokensEqual(absl::string_view presented, absl::string_view expected) {

@@ -27,6 +27,9 @@ class TokenDigest {
   // True when SHA-256(presented) equals this digest. Constant time in the
   // stored secret (neither its length nor its content changes the time).
   bool Matches(absl::string_view presented) const;
+  // The same test against a digest already computed (one hash of the
+  // presented token serves every configured one). Constant time.
+  bool Matches(const TokenDigest& presented) const;
 
  private:
   std::array<uint8_t, 32> digest_{};
