@@ -1,10 +1,7 @@
 // Faults against the real affect-server binary as a subprocess: SIGTERM in
 // the middle of load, and a file-descriptor limit lower than the number of
 // clients.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -25,6 +22,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "tests/api/fault_test_util.h"
+#include "tests/testing/http_get.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/tiny_model_repository.h"
@@ -71,21 +69,6 @@ double CpuSeconds(pid_t pid) {
   if (fields.size() < 13) return -1;
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   return (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
-}
-
-// A TCP connection to 127.0.0.1:port that says nothing (-1 if it failed).
-int ConnectSilently(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // --- SIGTERM under load -----------------------------------------------------
@@ -210,7 +193,7 @@ TEST(FaultBinaryTest, ALowFileDescriptorLimitRefusesWithoutCrashingOrSpinning) {
   // accepts until EMFILE.
   std::vector<int> flood;
   for (int i = 0; i < 3 * kDescriptorLimit; ++i) {
-    const int fd = ConnectSilently(i % 4 == 0 ? metrics_port : port);
+    const int fd = testing::ConnectToLoopback(i % 4 == 0 ? metrics_port : port);
     if (fd >= 0) flood.push_back(fd);
   }
   ASSERT_GT(flood.size(), static_cast<size_t>(kDescriptorLimit)) << "the flood connected";

@@ -14,6 +14,10 @@ namespace affect::testing {
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path,
                                     const std::string& extra_headers = "");
 
+// A TCP connection to 127.0.0.1:<port>: its descriptor (the caller closes
+// it), or -1 when socket or connect failed.
+int ConnectToLoopback(int port);
+
 }  // namespace affect::testing
 
 #endif  // AFFECT_TESTS_TESTING_HTTP_GET_H_
