@@ -31,6 +31,16 @@
 //                                  (deadline-checked, refused in
 //                                  microseconds), not in the model queues
 //
+// How those figures were taken (this repository's 2-core VM, nothing else
+// running, the six demo photos of models/.cache/images: the same photos as
+// bench/results/goodput.md, so these are throughput choices, not tuned on a
+// held-out set): affect-server with the flag under test, then
+//   affect-bench --images=models/.cache/images --mode=unary --concurrency=8
+//     --duration=15s --warmup=8 --deadline=60s [--analyses=emotion]
+//   affect-bench --images=models/.cache/images --mode=stream --concurrency=N
+//     --fps=2 --duration=15s --warmup=4 --deadline=60s  (N = 5, 20; server
+//     with --max_streams=1024 --max_streams_per_connection=1024)
+//
 // "cores" is what this process may actually use: the CPU affinity mask,
 // capped by a cgroup CPU quota (a Kubernetes CPU limit) when there is one.
 #ifndef AFFECT_SERVER_API_MACHINE_DEFAULTS_H_
