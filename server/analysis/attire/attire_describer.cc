@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "server/analysis/attire/color_space.h"
@@ -25,6 +26,8 @@ struct Person {
   Box face;
   float size = 0.0f;  // longer side of the face box
   GarmentBoxes regions;
+  bool upper_from_pose = false;
+  bool lower_from_pose = false;
 };
 
 // Whole-pixel rectangle covering `box` inside the image.
@@ -78,6 +81,17 @@ absl::Status AttireOptions::Validate() const {
   if (max_region_samples < 1) {
     return absl::InvalidArgumentError(absl::StrCat("max_region_samples ", max_region_samples));
   }
+  if (!(pose_geometry.min_keypoint_score >= 0.0f && pose_geometry.min_keypoint_score <= 1.0f)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pose_geometry.min_keypoint_score ", pose_geometry.min_keypoint_score));
+  }
+  if (!(pose_geometry.upper_top_of_torso >= 0.0f && pose_geometry.upper_top_of_torso < 1.0f) ||
+      !(pose_geometry.shoulder_inset >= 0.0f && pose_geometry.shoulder_inset < 0.5f) ||
+      !(pose_geometry.hip_widening >= 0.0f && pose_geometry.hip_widening <= 2.0f)) {
+    return absl::InvalidArgumentError(
+        "pose_geometry: upper_top_of_torso must be in [0, 1), shoulder_inset in [0, 0.5), "
+        "hip_widening in [0, 2]");
+  }
   return absl::OkStatus();
 }
 
@@ -90,23 +104,36 @@ absl::StatusOr<std::vector<v1::PersonAttire>> AttireDescriber::Describe(
     const cv::Mat& rgb, const google::protobuf::RepeatedPtrField<v1::Face>& faces,
     const cv::Mat& person_mask,
     const google::protobuf::RepeatedPtrField<v1::DetectedObject>* objects,
-    const std::vector<v1::ModelRef>& models) const {
+    const std::vector<v1::ModelRef>& models,
+    absl::Span<const std::optional<PersonPose>> poses) const {
   AFFECT_RETURN_IF_ERROR(ValidateRgbImage(rgb));
   if (person_mask.type() != CV_8UC1 || person_mask.size() != rgb.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("person mask must be CV_8UC1 of the image size ", rgb.cols, "x", rgb.rows,
-                     ", got type ", person_mask.type(), " ", person_mask.cols, "x",
-                     person_mask.rows));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "person mask must be CV_8UC1 of the image size ", rgb.cols, "x", rgb.rows, ", got type ",
+        person_mask.type(), " ", person_mask.cols, "x", person_mask.rows));
+  }
+  if (!poses.empty() && poses.size() != static_cast<size_t>(faces.size())) {
+    return absl::InvalidArgumentError(absl::StrCat("attire: ", poses.size(), " poses for ",
+                                                   faces.size(), " faces (one each, or none)"));
   }
   const int width = rgb.cols;
   const int height = rgb.rows;
   std::vector<Person> people;
   std::vector<Box> grown_faces;
-  for (const v1::Face& face : faces) {
+  for (int f = 0; f < faces.size(); ++f) {
+    const v1::Face& face = faces[f];
     Person person;
     person.face = FromProto(face.box());
     person.size = std::max(person.face.width, person.face.height);
-    person.regions = GarmentRegionsFor(person.face, options_.geometry);
+    if (!poses.empty() && poses[f].has_value()) {
+      const PoseGarmentBoxes from_pose =
+          GarmentRegionsFromPose(person.face, *poses[f], options_.pose_geometry, options_.geometry);
+      person.regions = from_pose.boxes;
+      person.upper_from_pose = from_pose.upper_from_pose;
+      person.lower_from_pose = from_pose.lower_from_pose;
+    } else {
+      person.regions = GarmentRegionsFor(person.face, options_.geometry);
+    }
     people.push_back(person);
     grown_faces.push_back(ExpandBox(person.face, options_.face_margin));
   }
@@ -119,8 +146,7 @@ absl::StatusOr<std::vector<v1::PersonAttire>> AttireDescriber::Describe(
       if (q == p) continue;
       const GarmentBoxes& r = people[q].regions;
       if (!Contains(r.upper, x, y) && !Contains(r.lower, x, y)) continue;
-      const float other =
-          std::abs(x - people[q].face.center_x()) / std::max(people[q].size, 1.0f);
+      const float other = std::abs(x - people[q].face.center_x()) / std::max(people[q].size, 1.0f);
       if (other < own) return false;
     }
     return true;
@@ -140,19 +166,24 @@ absl::StatusOr<std::vector<v1::PersonAttire>> AttireDescriber::Describe(
     const std::optional<Lab> skin =
         options_.exclude_skin ? SkinReference(rgb, people[p].face) : std::nullopt;
 
-    const std::pair<v1::GarmentPart, Box> parts[] = {
-        {v1::GARMENT_PART_UPPER_BODY, people[p].regions.upper},
-        {v1::GARMENT_PART_LOWER_BODY, people[p].regions.lower}};
-    for (const auto& [part, nominal] : parts) {
+    const auto source_of = [](bool from_pose) {
+      return from_pose ? v1::REGION_SOURCE_POSE : v1::REGION_SOURCE_FACE_GEOMETRY;
+    };
+    const std::tuple<v1::GarmentPart, Box, v1::RegionSource> parts[] = {
+        {v1::GARMENT_PART_UPPER_BODY, people[p].regions.upper,
+         source_of(people[p].upper_from_pose)},
+        {v1::GARMENT_PART_LOWER_BODY, people[p].regions.lower,
+         source_of(people[p].lower_from_pose)}};
+    for (const auto& [part, nominal, source] : parts) {
       const float nominal_area = nominal.area();
       if (nominal_area <= 0.0f) continue;
       const Box clipped = ClipBox(nominal, static_cast<float>(width), static_cast<float>(height));
       if (clipped.area() / nominal_area < options_.min_in_image) continue;
       const cv::Rect rect = PixelRect(clipped, width, height);
       const int64_t rect_area = static_cast<int64_t>(rect.width) * rect.height;
-      const int step = std::max(
-          1, static_cast<int>(std::floor(std::sqrt(static_cast<double>(rect_area) /
-                                                   options_.max_region_samples))));
+      const int step =
+          std::max(1, static_cast<int>(std::floor(std::sqrt(static_cast<double>(rect_area) /
+                                                            options_.max_region_samples))));
       // Every count below is taken on a grid of `step` px, so a region costs
       // at most max_region_samples pixel visits whatever the image size.
       int64_t visible = 0;
@@ -176,6 +207,7 @@ absl::StatusOr<std::vector<v1::PersonAttire>> AttireDescriber::Describe(
       }
       v1::GarmentRegion* region = attire.add_garments();
       region->set_part(part);
+      region->set_source(source);
       *region->mutable_region() = ToProto(clipped);
       const float visible_share = std::min(
           1.0f, static_cast<float>(visible) * static_cast<float>(step * step) / nominal_area);

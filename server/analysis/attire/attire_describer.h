@@ -1,5 +1,6 @@
 // The attire analysis: for each face, the upper and lower garment regions
-// below it (garment_regions.h) intersected with the person mask
+// below it (garment_regions.h: from the person's pose when one is given and
+// its keypoints are seen, else from the face box) intersected with the person mask
 // (person_mask.h), their dominant named colours (color_clustering.h), and
 // accessories tied to the person (accessories.h), as v1::PersonAttire.
 //
@@ -24,9 +25,11 @@
 #ifndef AFFECT_SERVER_ANALYSIS_ATTIRE_ATTIRE_DESCRIBER_H_
 #define AFFECT_SERVER_ANALYSIS_ATTIRE_ATTIRE_DESCRIBER_H_
 
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "affect/v1/results.pb.h"
 #include "google/protobuf/repeated_field.h"
 #include "opencv2/core.hpp"
@@ -38,6 +41,7 @@ namespace affect::analysis {
 
 struct AttireOptions {
   GarmentGeometry geometry;
+  PoseGarmentOptions pose_geometry;
   ColorClusteringOptions colors;
   AccessoryOptions accessories;
   float min_in_image = 0.25f;
@@ -62,13 +66,16 @@ class AttireDescriber {
   // (PersonMaskFromTensor). `objects`: the scene's detected objects, or
   // nullptr when the detector did not run (no accessories then). `models`:
   // the segmentation and detection models, copied into each result.
+  // `poses`: empty, or one entry per face (in face order): that person's
+  // pose, or nullopt when no pose was matched to the face.
   // One PersonAttire per face, in face order. INVALID_ARGUMENT for a bad
-  // image or mask.
+  // image or mask, or a `poses` whose size is not the faces'.
   absl::StatusOr<std::vector<v1::PersonAttire>> Describe(
       const cv::Mat& rgb, const google::protobuf::RepeatedPtrField<v1::Face>& faces,
       const cv::Mat& person_mask,
       const google::protobuf::RepeatedPtrField<v1::DetectedObject>* objects,
-      const std::vector<v1::ModelRef>& models) const;
+      const std::vector<v1::ModelRef>& models,
+      absl::Span<const std::optional<PersonPose>> poses = {}) const;
 
   const AttireOptions& options() const { return options_; }
 

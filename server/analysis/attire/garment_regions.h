@@ -1,5 +1,8 @@
-// Where a person's clothes are, from their face box alone.
+// Where a person's clothes are: from the body pose when its keypoints are
+// seen (GarmentRegionsFromPose), otherwise from the face box alone
+// (GarmentRegionsFor).
 //
+// FROM THE FACE BOX
 // With s = the face box's longer side (BlazeFace boxes run from about the
 // brows to the chin, ~0.85 of a head height) and the chin at the box's
 // bottom edge, centred on the face horizontally:
@@ -24,6 +27,7 @@
 #ifndef AFFECT_SERVER_ANALYSIS_ATTIRE_GARMENT_REGIONS_H_
 #define AFFECT_SERVER_ANALYSIS_ATTIRE_GARMENT_REGIONS_H_
 
+#include "server/analysis/body/pose_types.h"
 #include "server/analysis/geometry.h"
 
 namespace affect::analysis {
@@ -48,6 +52,45 @@ struct GarmentBoxes {
 };
 
 GarmentBoxes GarmentRegionsFor(const Box& face, const GarmentGeometry& geometry = {});
+
+// FROM THE POSE (issue 18: the garment between shoulders and hips, and
+// between hips and knees, where the person actually stands, bends or sits,
+// instead of where an upright figure would be). With the shoulder line at the
+// mean height of the two shoulders, the hip line likewise, torso length
+// t = hip line - shoulder line:
+//
+//   region   top                       bottom       x extent
+//   upper    shoulder line + 0.15 t    hip line     shoulders, each end moved
+//                                                   0.1 shoulder width inwards
+//   lower    hip line                  knee line    hips, widened by 0.5 hip
+//                                                   width on each side
+//   body     the pose's person box, joined with the face box
+//
+// The upper region starts a little below the shoulder line for the reason
+// the face geometry starts below it (neckline, necklaces, hair); it stops
+// short of the upper arms, which are skin or sleeves. Hip keypoints are the
+// joint centres, narrower than the hips themselves, hence the widening. A
+// region is taken from the pose only when all four of its keypoints reach
+// `min_keypoint_score` and the region is not degenerate (shoulders above the
+// hips, hips above the knees, nothing NaN); otherwise that region falls back
+// to the face geometry, and `upper_from_pose` / `lower_from_pose` say which
+// was used. Pure.
+struct PoseGarmentOptions {
+  float min_keypoint_score = 0.3f;
+  float upper_top_of_torso = 0.15f;
+  float shoulder_inset = 0.1f;
+  float hip_widening = 0.5f;
+};
+
+struct PoseGarmentBoxes {
+  GarmentBoxes boxes;
+  bool upper_from_pose = false;
+  bool lower_from_pose = false;
+};
+
+PoseGarmentBoxes GarmentRegionsFromPose(const Box& face, const PersonPose& pose,
+                                        const PoseGarmentOptions& options = {},
+                                        const GarmentGeometry& geometry = {});
 
 }  // namespace affect::analysis
 
