@@ -61,8 +61,10 @@ ABSL_FLAG(int, max_running_frames, 0,
           "Stream frames analysed at once over all streams, shared fairly. 0 = chosen for "
           "this machine (the usable cores).");
 ABSL_FLAG(absl::Duration, stream_max_frame_age, absl::Seconds(1),
-          "Live streams: a frame that cannot start within this long of its arrival is "
-          "dropped (StreamConfig.max_frame_age_ms overrides it per stream).");
+          "Live streams: the oldest a frame may be when answered; a frame that cannot start "
+          "early enough for that (by the stream's average analysis time, never less than "
+          "half of this) is dropped (StreamConfig.max_frame_age_ms overrides it per "
+          "stream).");
 ABSL_FLAG(absl::Duration, stream_config_timeout, absl::Seconds(5),
           "A stream that sends no StreamConfig within this long is closed.");
 ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Seconds(60),

@@ -113,6 +113,11 @@ std::string FormatTextReport(const BenchDescription& d, const LoadResult& r) {
                           "Server service time, ms (Timings.total_ms - wait_ms): p50 %.1f, "
                           "p99 %.1f\n",
                           Ms(r.service.Percentile(50)), Ms(r.service.Percentile(99)));
+    absl::StrAppendFormat(&text,
+                          "Server wait (Timings.wait_ms): p50 %.1f, p99 %.1f; server total "
+                          "(Timings.total_ms): p50 %.1f, p99 %.1f\n",
+                          Ms(r.server_wait.Percentile(50)), Ms(r.server_wait.Percentile(99)),
+                          Ms(r.server_total.Percentile(50)), Ms(r.server_total.Percentile(99)));
   }
   if (!r.errors.empty()) {
     absl::StrAppend(&text, "Errors by status code\n");
@@ -154,6 +159,12 @@ std::string FormatJsonReport(const BenchDescription& d, const LoadResult& r) {
       "},\"service_ms\":{",
       absl::StrFormat("\"count\":%d,\"p50\":%.3f,\"p99\":%.3f", r.service.count(),
                       Ms(r.service.Percentile(50)), Ms(r.service.Percentile(99))),
+      "},\"server_wait_ms\":{",
+      absl::StrFormat("\"p50\":%.3f,\"p99\":%.3f", Ms(r.server_wait.Percentile(50)),
+                      Ms(r.server_wait.Percentile(99))),
+      "},\"server_total_ms\":{",
+      absl::StrFormat("\"p50\":%.3f,\"p99\":%.3f", Ms(r.server_total.Percentile(50)),
+                      Ms(r.server_total.Percentile(99))),
       "},\"late_sends\":", r.late_sends, ",\"backoffs\":", r.backoffs,
       ",\"backoff_s\":", absl::StrFormat("%.3f", absl::ToDoubleSeconds(r.backoff_time)),
       ",\"max_send_lag_ms\":", absl::StrFormat("%.3f", Ms(r.max_send_lag)),

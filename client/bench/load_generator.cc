@@ -65,6 +65,8 @@ class Recorder {
     result_.latency.Add(latency);
     if (timings != nullptr && timings->total_ms() > 0) {
       result_.service.Add(absl::Milliseconds(timings->total_ms() - timings->wait_ms()));
+      result_.server_wait.Add(absl::Milliseconds(timings->wait_ms()));
+      result_.server_total.Add(absl::Milliseconds(timings->total_ms()));
     }
     ++result_.ok;
     last_answer_ = clock_->Now();

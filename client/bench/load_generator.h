@@ -98,6 +98,13 @@ struct LoadResult {
   // Server-side service time of each answer (Timings.total_ms - wait_ms):
   // the time the work took once it started, without the waits before.
   LatencyStats service;
+  // Server-side wait of each answer (Timings.wait_ms: receipt to the start of
+  // decoding, including a stream frame's turn in the frame scheduler) and the
+  // whole server-side time (Timings.total_ms: receipt to answer). The client
+  // latency minus total_ms is what lies outside the server's timings: the
+  // network, sending late, and a stream's in-order emission.
+  LatencyStats server_wait;
+  LatencyStats server_total;
   // Requests (frames) answered OK, and failed, by status code name.
   int64_t ok = 0;
   std::map<std::string, int64_t> errors;

@@ -676,13 +676,19 @@ void StreamSession::ProcessFrame(HeldFrame held, int64_t index) {
   outcome.result.set_timestamp_us(frame->frame.timestamp_us());
   AnalysisPlan plan;
   absl::Time start_by = absl::InfiniteFuture();
+  bool live = false;
+  stream::ScheduledStream* scheduled = nullptr;
   {
     absl::MutexLock lock(&mutex_);
     plan = plan_;
-    if (live_frame_age_.has_value()) start_by = frame->received + *live_frame_age_;
+    live = live_frame_age_.has_value();
+    scheduled = scheduled_view_;
     // Frames start in stream order, so the refresh sees them in order.
     outcome.slow = slow_refresh_->DueAt(frame->frame.timestamp_us());
   }
+  // The scheduler is called without mutex_. Its start age limit leaves room
+  // for the frame's expected run time within the maximum frame age.
+  if (live && scheduled != nullptr) start_by = frame->received + scheduled->start_age_limit();
   ImageJob job;
   job.emotion = plan.emotion;
   job.attire = outcome.slow.attire;

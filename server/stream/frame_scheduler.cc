@@ -1,5 +1,6 @@
 #include "server/stream/frame_scheduler.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -19,13 +20,30 @@ const char* FrameDropReasonName(FrameDropReason reason) {
   return "unknown";
 }
 
+namespace {
+
+// Weight of the newest run time in a stream's moving average: about the
+// last ten frames count.
+constexpr double kRunAverageWeight = 0.1;
+
+}  // namespace
+
+absl::Duration StartAgeLimit(absl::Duration max_frame_age, absl::Duration expected_run) {
+  if (expected_run <= absl::ZeroDuration()) return max_frame_age;
+  return std::max(max_frame_age - expected_run, max_frame_age / 2);
+}
+
 // ---------------------------------------------------------------------------
 // ScheduledStream: forwards to the scheduler with its slot.
 // ---------------------------------------------------------------------------
 
 ScheduledStream::~ScheduledStream() { scheduler_->Release(index_); }
 void ScheduledStream::Enqueue(int64_t frame_id) { scheduler_->Enqueue(index_, frame_id); }
-void ScheduledStream::FrameDone(int64_t /*frame_id*/) { scheduler_->FrameDone(index_); }
+void ScheduledStream::FrameDone(int64_t frame_id) { scheduler_->FrameDone(index_, frame_id); }
+absl::Duration ScheduledStream::start_age_limit() const {
+  return scheduler_->start_age_limit(index_);
+}
+absl::Duration ScheduledStream::expected_run() const { return scheduler_->expected_run(index_); }
 bool ScheduledStream::HasRoom() const { return scheduler_->HasRoom(index_); }
 int ScheduledStream::waiting() const { return scheduler_->waiting(index_); }
 int ScheduledStream::running() const { return scheduler_->running(index_); }
@@ -92,8 +110,8 @@ void FrameScheduler::DropExpiredLocked(absl::Time now, std::vector<Action>* acti
   for (Entry& entry : entries_) {
     if (!entry.open || entry.options.drop_policy == v1::DROP_POLICY_BACKPRESSURE) continue;
     // Frames wait in arrival order: the oldest are at the front.
-    while (!entry.waiting.empty() &&
-           now - entry.waiting.front().arrived > entry.options.max_frame_age) {
+    const absl::Duration limit = StartAgeLimit(entry.options.max_frame_age, entry.expected_run);
+    while (!entry.waiting.empty() && now - entry.waiting.front().arrived > limit) {
       actions->push_back({entry.sink, entry.waiting.front().id, false, FrameDropReason::kTooOld});
       entry.waiting.pop_front();
     }
@@ -116,6 +134,7 @@ void FrameScheduler::StartFramesLocked(absl::Time now, std::vector<Action>* acti
         continue;
       }
       actions->push_back({entry.sink, entry.waiting.front().id, true, FrameDropReason::kPolicy});
+      entry.started.push_back({entry.waiting.front().id, now});
       entry.waiting.pop_front();
       ++entry.running;
       ++running_;
@@ -166,18 +185,41 @@ void FrameScheduler::Enqueue(int index, int64_t frame_id) {
   Dispatch(&actions);
 }
 
-void FrameScheduler::FrameDone(int index) {
+void FrameScheduler::FrameDone(int index, int64_t frame_id) {
   std::vector<Action> actions;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    const absl::Time now = clock_->Now();
     Entry& entry = entries_[static_cast<size_t>(index)];
     if (entry.running > 0) {
       --entry.running;
       --running_;
     }
-    StartFramesLocked(clock_->Now(), &actions);
+    const auto started = std::find_if(entry.started.begin(), entry.started.end(),
+                                      [frame_id](const Started& s) { return s.id == frame_id; });
+    if (started != entry.started.end()) {
+      const absl::Duration run = std::max(now - started->at, absl::ZeroDuration());
+      entry.expected_run =
+          entry.expected_run <= absl::ZeroDuration()
+              ? run
+              : kRunAverageWeight * run + (1 - kRunAverageWeight) * entry.expected_run;
+      entry.started.erase(started);
+    }
+    StartFramesLocked(now, &actions);
   }
   Dispatch(&actions);
+}
+
+absl::Duration FrameScheduler::start_age_limit(int index) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Entry& entry = entries_[static_cast<size_t>(index)];
+  if (entry.options.drop_policy == v1::DROP_POLICY_BACKPRESSURE) return absl::InfiniteDuration();
+  return StartAgeLimit(entry.options.max_frame_age, entry.expected_run);
+}
+
+absl::Duration FrameScheduler::expected_run(int index) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_[static_cast<size_t>(index)].expected_run;
 }
 
 void FrameScheduler::DropExpired() {

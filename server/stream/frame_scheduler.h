@@ -13,10 +13,19 @@
 //   frames (waiting + running); beyond it DROP_OLDEST drops its oldest
 //   waiting frame, DROP_NEWEST the arriving one, and BACKPRESSURE refuses
 //   nothing (the reactor stops reading while HasRoom() is false).
-// * Frame age: a frame of a DROP_OLDEST or DROP_NEWEST stream that has not
-//   started within `max_frame_age` of its arrival is dropped (kTooOld), so
-//   the latency of the frames that are answered stays bounded under
-//   overload. BACKPRESSURE streams (offline files) never drop.
+// * Frame age: `max_frame_age` is the oldest a frame of a DROP_OLDEST or
+//   DROP_NEWEST stream may be when its answer goes out. A frame must start
+//   within its stream's start age limit of its arrival or it is dropped
+//   (kTooOld), so the latency of the frames that are answered stays bounded
+//   under overload. The limit is max_frame_age less the stream's expected
+//   run time (a moving average of its frames' start-to-FrameDone times),
+//   and never less than half of max_frame_age (a stream whose frames take
+//   longer than half their age still gets answers, up to half the age plus
+//   the run time late); before the stream's first frame finishes, the limit
+//   is max_frame_age itself. Without the subtraction a frame could start
+//   just inside its age and be answered a whole run time after it: the p99
+//   latency under overload sat at age + run time. BACKPRESSURE streams
+//   (offline files) never drop.
 //
 // Time comes from the injected Clock; the class starts no threads and never
 // sleeps: ages are checked whenever something happens (a frame arrives or
@@ -78,6 +87,11 @@ struct StreamScheduleOptions {
   absl::Duration max_frame_age = absl::Seconds(2);
 };
 
+// The start age limit of the header comment: `max_frame_age` less
+// `expected_run` (ZeroDuration() = not known yet), at least half of
+// `max_frame_age`.
+absl::Duration StartAgeLimit(absl::Duration max_frame_age, absl::Duration expected_run);
+
 class FrameScheduler;
 
 // One stream's place in the scheduler. Thread-safe. Close it when the stream
@@ -91,8 +105,17 @@ class ScheduledStream {
   // A frame arrived. It is started, queued, or dropped (sink calls), per the
   // policy. Ids must be unique per stream.
   void Enqueue(int64_t frame_id);
-  // A started frame finished (or was abandoned): frees its slot.
+  // A started frame finished (or was abandoned): frees its slot, and its
+  // start-to-done time feeds the stream's expected run time.
   void FrameDone(int64_t frame_id);
+  // How long after its arrival a frame of this stream may still start
+  // (StartAgeLimit); InfiniteDuration() for BACKPRESSURE streams. A frame
+  // started by the scheduler may still wait for the decode queue: the
+  // session gives that queue arrival + this as the frame's start-by time.
+  absl::Duration start_age_limit() const;
+  // The moving average of this stream's frame run times; ZeroDuration()
+  // until a frame has finished.
+  absl::Duration expected_run() const;
   // BACKPRESSURE: whether another frame may be read now (waiting + running
   // below max_in_flight). Always true for the dropping policies.
   bool HasRoom() const;
@@ -134,12 +157,18 @@ class FrameScheduler {
     int64_t id;
     absl::Time arrived;
   };
+  struct Started {
+    int64_t id;
+    absl::Time at;
+  };
   struct Entry {
     bool open = false;
     StreamScheduleOptions options;
     std::shared_ptr<FrameSink> sink;
     std::deque<Waiting> waiting;
     int running = 0;
+    std::vector<Started> started;  // the running frames' start times
+    absl::Duration expected_run = absl::ZeroDuration();
   };
   struct Action {
     std::shared_ptr<FrameSink> sink;
@@ -152,7 +181,9 @@ class FrameScheduler {
 
   // The handle's calls.
   void Enqueue(int index, int64_t frame_id);
-  void FrameDone(int index);
+  void FrameDone(int index, int64_t frame_id);
+  absl::Duration start_age_limit(int index) const;
+  absl::Duration expected_run(int index) const;
   bool HasRoom(int index) const;
   int waiting(int index) const;
   int running(int index) const;
@@ -169,7 +200,7 @@ class FrameScheduler {
   Clock* const clock_;
 
   mutable std::mutex mu_;
-  std::vector<Entry> entries_;  // guarded by mu_; indexes are reused after Release
+  std::vector<Entry> entries_;     // guarded by mu_; indexes are reused after Release
   std::vector<int> free_entries_;  // guarded by mu_
   int running_ = 0;                // guarded by mu_
   int next_ = 0;                   // guarded by mu_: the stream served first next time

@@ -169,15 +169,54 @@ TEST_F(FrameSchedulerTest, BackpressureReportsNoRoomAndNeverDropsForAge) {
 TEST_F(FrameSchedulerTest, DropsFramesThatCannotStartWithinTheirMaximumAge) {
   MakeScheduler(1);
   auto a = Open("A", Live(1, 8));
-  a->Enqueue(1);  // runs
+  a->Enqueue(1);  // runs; no frame has finished, so the whole 1 s age is the limit
   a->Enqueue(2);
   clock_.Advance(absl::Milliseconds(600));
   a->Enqueue(3);
   clock_.Advance(absl::Milliseconds(600));  // frame 2 is 1.2 s old, frame 3 0.6 s
   scheduler_->DropExpired();
   EXPECT_THAT(log_.Take(), ElementsAre("A1 start", "A2 drop:too_old"));
-  a->FrameDone(1);
-  EXPECT_THAT(log_.Take(), ElementsAre("A3 start")) << "a frame within its age still starts";
+  EXPECT_EQ(a->start_age_limit(), absl::Seconds(1)) << "no run time known yet";
+  a->FrameDone(1);  // ran 1.2 s: the limit falls to its floor, half the age
+  EXPECT_EQ(a->expected_run(), absl::Milliseconds(1200));
+  EXPECT_EQ(a->start_age_limit(), absl::Milliseconds(500));
+  EXPECT_THAT(log_.Take(), ElementsAre("A3 drop:too_old"))
+      << "0.6 s old + 1.2 s expected run cannot be answered within 1 s";
+}
+
+TEST_F(FrameSchedulerTest, LeavesRoomForTheExpectedRunWithinTheMaximumAge) {
+  MakeScheduler(1);
+  auto a = Open("A", Live(1, 8));
+  a->Enqueue(1);
+  clock_.Advance(absl::Milliseconds(200));
+  a->FrameDone(1);  // a frame runs 200 ms
+  EXPECT_EQ(a->start_age_limit(), absl::Milliseconds(800));
+  a->Enqueue(2);  // runs at once
+  a->Enqueue(3);
+  a->Enqueue(4);
+  clock_.Advance(absl::Milliseconds(700));
+  a->Enqueue(5);
+  clock_.Advance(absl::Milliseconds(150));  // 3 and 4 are 850 ms old, 5 is 150 ms
+  a->FrameDone(2);                          // ran 850 ms: average 0.9 x 200 + 0.1 x 850 = 265 ms
+  EXPECT_NEAR(absl::ToDoubleMilliseconds(a->expected_run()), 265.0, 1e-3);
+  EXPECT_NEAR(absl::ToDoubleMilliseconds(a->start_age_limit()), 735.0, 1e-3);
+  EXPECT_THAT(log_.Take(),
+              ElementsAre("A1 start", "A2 start", "A3 drop:too_old", "A4 drop:too_old", "A5 start"))
+      << "frames that would be answered after 1 s are dropped; a fresh one starts";
+}
+
+TEST(StartAgeLimitTest, IsTheAgeLessTheRunAtLeastHalfTheAge) {
+  EXPECT_EQ(StartAgeLimit(absl::Seconds(1), absl::ZeroDuration()), absl::Seconds(1));
+  EXPECT_EQ(StartAgeLimit(absl::Seconds(1), absl::Milliseconds(200)), absl::Milliseconds(800));
+  EXPECT_EQ(StartAgeLimit(absl::Seconds(1), absl::Milliseconds(700)), absl::Milliseconds(500));
+  EXPECT_EQ(StartAgeLimit(absl::Milliseconds(1), absl::Seconds(60)), absl::Microseconds(500));
+  EXPECT_EQ(StartAgeLimit(absl::Seconds(1), absl::InfiniteDuration()), absl::Milliseconds(500));
+}
+
+TEST_F(FrameSchedulerTest, BackpressureStreamsHaveNoStartAgeLimit) {
+  MakeScheduler(1);
+  auto a = Open("A", Live(1, 4, v1::DROP_POLICY_BACKPRESSURE));
+  EXPECT_EQ(a->start_age_limit(), absl::InfiniteDuration());
 }
 
 TEST_F(FrameSchedulerTest, AgeIsCheckedWhenASlotFreesWithoutATimer) {
