@@ -53,7 +53,11 @@ class Spread {
     m2_ += delta * (x - mean_);
   }
   int count() const { return count_; }
-  double stddev() const { return count_ > 0 ? std::sqrt(std::max(0.0, m2_ / count_)) : 0.0; }
+  // Saturated to float's range (a cast beyond it would be undefined).
+  float stddev() const {
+    const double sd = count_ > 0 ? std::sqrt(std::max(0.0, m2_ / count_)) : 0.0;
+    return static_cast<float>(std::min(sd, static_cast<double>(std::numeric_limits<float>::max())));
+  }
 
  private:
   int count_ = 0;
@@ -144,9 +148,9 @@ absl::StatusOr<ActiveSpeaker> AttributeVoice(const ActiveSpeakerInput& input,
     evidence.track_id = track.track_id;
     evidence.speech_samples = during_speech.count();
     evidence.silence_samples = during_silence.count();
-    evidence.speech_movement = static_cast<float>(during_speech.stddev());
+    evidence.speech_movement = during_speech.stddev();
     if (during_silence.count() >= options.min_silence_samples) {
-      evidence.silence_movement = static_cast<float>(during_silence.stddev());
+      evidence.silence_movement = during_silence.stddev();
     }
     evidence.score = evidence.speech_movement - evidence.silence_movement;
     evidence.judged =

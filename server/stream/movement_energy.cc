@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_format.h"
 
@@ -110,7 +111,10 @@ MovementEnergy MovementEnergyTracker::Energy() const {
   result.steps = static_cast<int>(steps_.size());
   result.measured_seconds = static_cast<double>(duration_sum_us_) / 1e6;
   if (steps_.empty() || duration_sum_us_ <= 0) return result;
-  const double energy = std::max(0.0, displacement_sum_) / result.measured_seconds;
+  // Saturated: hostile coordinates can make it exceed float's range, and
+  // that cast would be undefined.
+  const double energy = std::min(std::max(0.0, displacement_sum_) / result.measured_seconds,
+                                 static_cast<double>(std::numeric_limits<float>::max()));
   result.energy = static_cast<float>(energy);
   result.level = static_cast<float>(std::min(1.0, energy / options_.vigorous_energy));
   return result;

@@ -159,6 +159,22 @@ TEST(MovementEnergyTest, HostileInputNeverCrashes) {
   EXPECT_FALSE(energy.energy.has_value());
 }
 
+TEST(MovementEnergyTest, HugeSpeedsSaturate) {
+  MovementEnergyTracker tracker(kOptions);
+  PersonPose a = Person();
+  PersonPose b = Person();
+  // Wrists jumping across the whole float range in 1 us; the body scale is
+  // fine.
+  a.at(BodyPart::kLeftWrist).x = -3e38f;
+  b.at(BodyPart::kLeftWrist).x = 3e38f;
+  ASSERT_THAT(tracker.Add(0, a), IsOk());
+  ASSERT_THAT(tracker.Add(1, b), IsOk());
+  const MovementEnergy energy = tracker.Energy();
+  ASSERT_TRUE(energy.energy.has_value());
+  EXPECT_EQ(*energy.energy, std::numeric_limits<float>::max()) << "saturated, not inf";
+  EXPECT_FLOAT_EQ(energy.level, 1.0f);
+}
+
 TEST(MovementEnergyTest, StepsAreCapped) {
   MovementEnergyOptions options;
   options.max_steps = 8;

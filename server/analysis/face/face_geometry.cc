@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_format.h"
 
@@ -42,6 +43,15 @@ std::optional<double> Distance2(const FaceLandmarks& face, int a, int b) {
   return std::hypot(pa->x - pb->x, pa->y - pb->y);
 }
 
+// A ratio as float; nullopt when it is not finite or beyond float's range
+// (the cast would be undefined).
+std::optional<float> FloatRatio(double ratio) {
+  if (!(std::isfinite(ratio) && std::fabs(ratio) <= std::numeric_limits<float>::max())) {
+    return std::nullopt;
+  }
+  return static_cast<float>(ratio);
+}
+
 std::optional<Vec3> Midpoint(const FaceLandmarks& face, int a, int b) {
   const auto pa = Point3(face, a);
   const auto pb = Point3(face, b);
@@ -78,9 +88,7 @@ std::optional<float> EyeAspectRatio(const FaceLandmarks& face, Eye eye,
   const auto inner_lids = Distance2(face, p[2], p[4]);
   if (!width || !outer_lids || !inner_lids) return std::nullopt;
   if (!(*width >= options.min_span_px)) return std::nullopt;
-  const double ear = (*outer_lids + *inner_lids) / (2.0 * *width);
-  if (!std::isfinite(ear)) return std::nullopt;
-  return static_cast<float>(ear);
+  return FloatRatio((*outer_lids + *inner_lids) / (2.0 * *width));
 }
 
 float EyeOpennessFromEar(float ear, const FaceGeometryOptions& options) {
@@ -93,9 +101,7 @@ std::optional<float> MouthOpenness(const FaceLandmarks& face, const FaceGeometry
   const auto width = Distance2(face, kRightMouthCorner, kLeftMouthCorner);
   const auto gap = Distance2(face, kUpperInnerLip, kLowerInnerLip);
   if (!width || !gap || !(*width >= options.min_span_px)) return std::nullopt;
-  const double openness = *gap / *width;
-  if (!std::isfinite(openness)) return std::nullopt;
-  return static_cast<float>(openness);
+  return FloatRatio(*gap / *width);
 }
 
 std::optional<HeadPose> EstimateHeadPose(const FaceLandmarks& face,

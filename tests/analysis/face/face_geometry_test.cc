@@ -190,6 +190,13 @@ TEST(FaceGeometryTest, HostileLandmarksGiveNoMeasureNotACrash) {
   ASSERT_TRUE(big.left_eye_aspect_ratio.has_value());
   EXPECT_NEAR(*big.left_eye_aspect_ratio, 0.0f, 1e-6) << "a face stretched flat across x";
 
+  FaceLandmarks wide = Pose(SyntheticFace(9, 10), 0, 0, 0);
+  wide.points[kUpperInnerLip].y = -3e38f;
+  wide.points[kLowerInnerLip].y = 3e38f;
+  wide.points[kRightMouthCorner].x = 400;
+  wide.points[kLeftMouthCorner].x = 401;  // 6e38 / 1 px: beyond float's range
+  EXPECT_FALSE(MouthOpenness(wide, kOptions).has_value()) << "not representable as a float";
+
   EXPECT_FLOAT_EQ(EyeOpennessFromEar(nan, kOptions), 0.0f);
   EXPECT_FLOAT_EQ(EyeOpennessFromEar(5.0f, kOptions), 1.0f) << "clamped";
 }
