@@ -46,8 +46,9 @@ TASK_TEXT = {
             "**Cultural differences in display**: how strongly and in which situations "
             "expressions are shown differs between cultures and individuals; labels made by "
             "annotators of one culture carry their reading.",
-            "This project's own measurement is a smoke test (16 faces, 14 smiling); five of the "
-            "seven classes have never been measured here.",
+            "This project's own measurements: about 300 in-the-wild test faces of one public "
+            "source (adults, mostly grey news photos, 13 fear faces), where disgust and fear "
+            "are rarely recognised, and a 16-face smoke test (14 smiling).",
         ],
         "intended": [
             "Aggregate, consented analysis of how interactions go (e.g. the share of smiling "

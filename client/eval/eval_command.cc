@@ -14,6 +14,7 @@
 #include "client/cli/output.h"
 #include "client/cli/rpc_error.h"
 #include "client/eval/crop_setting.h"
+#include "client/eval/dataset_selection.h"
 #include "client/eval/eval_report.h"
 #include "client/eval/expression_dataset.h"
 #include "client/eval/expression_evaluation.h"
@@ -59,8 +60,23 @@ int RunEval(const ParsedFlags& flags, const CommandEnv& env) {
   if (!settings.ok()) {
     return UsageError(env, kName, absl::StrCat("--crop_policies: ", settings.status().message()));
   }
-  absl::StatusOr<std::vector<eval::DatasetImage>> images = eval::ReadExpressionDataset(dataset);
+  absl::StatusOr<std::vector<eval::DatasetImage>> all_images = eval::ReadExpressionDataset(dataset);
+  if (!all_images.ok()) return UsageError(env, kName, std::string(all_images.status().message()));
+  absl::StatusOr<eval::DatasetSplit> split = eval::ParseDatasetSplit(flags.GetString("split"));
+  if (!split.ok())
+    return UsageError(env, kName, absl::StrCat("--split: ", split.status().message()));
+  if (flags.GetInt("split_seed") < 0) {
+    return UsageError(env, kName, "--split_seed must be 0 or more");
+  }
+  eval::DatasetSelection selection;
+  selection.split = *split;
+  selection.seed = static_cast<uint64_t>(flags.GetInt("split_seed"));
+  selection.tune_fraction = flags.GetDouble("split_fraction");
+  selection.limit_per_class = flags.GetInt("limit_per_class");
+  absl::StatusOr<std::vector<eval::DatasetImage>> images =
+      eval::SelectDatasetImages(*all_images, selection);
   if (!images.ok()) return UsageError(env, kName, std::string(images.status().message()));
+  if (images->empty()) return UsageError(env, kName, "the split and limit leave no image");
 
   ScopedLogLevel quiet(LogLevel::kWarning);
   eval::EvaluatorOptions options;
@@ -75,8 +91,8 @@ int RunEval(const ParsedFlags& flags, const CommandEnv& env) {
   }
   const auto progress = [&env](size_t done, size_t total) {
     if (!env.err_is_tty) return;
-    *env.err << "\rEvaluated " << done << "/" << total << " images"
-             << (done == total ? "\n" : "") << std::flush;
+    *env.err << "\rEvaluated " << done << "/" << total << " images" << (done == total ? "\n" : "")
+             << std::flush;
   };
   absl::StatusOr<eval::EvaluationReport> report =
       eval::EvaluateExpressionDataset(**evaluator, *images, *settings, progress);
@@ -126,8 +142,8 @@ Command EvalCommand() {
   return Command{
       kName,
       "Measure expression accuracy on a labelled dataset, per model and crop (no server)",
-      "eval --dataset=DIR [--model_repository=DIR] [--crop_policies=LIST] [--chart=OUT.png] "
-      "[flags]",
+      "eval --dataset=DIR [--model_repository=DIR] [--crop_policies=LIST] [--split=tune|test] "
+      "[--limit_per_class=N] [--chart=OUT.png] [flags]",
       "Measures how well the facial expression models read a labelled dataset: the\n"
       "ensemble and each of its members alone, under each face-crop policy, with per-class\n"
       "recall, overall accuracy, mean recall, the mean probability given to the true class\n"
@@ -150,7 +166,10 @@ Command EvalCommand() {
       "Crop policies: presets configured (each model's own face_crop from its config.pbtxt),\n"
       "tight, square, margin10, margin20, aligned, keypoints, keypoints_aligned; or a spec\n"
       "of '+'-joined terms: detector|keypoints (box source, first), square, align,\n"
-      "margin=F (e.g. keypoints+align+margin=0.05). Grayscale or RGB is fixed by each model.",
+      "margin=F (e.g. keypoints+align+margin=0.05). Grayscale or RGB is fixed by each model.\n\n"
+      "Choosing defaults: choose on --split=tune, then report the choice once on\n"
+      "--split=test with the same --split_seed (docs/accuracy.md). --json gives every\n"
+      "image's seven scores per model and crop, to fit ensemble weights on the tuning part.",
       JoinFlagSpecs({{
                          {"dataset", FlagType::kString, "",
                           "Folder with one sub-folder of images per class (required).", "DIR"},
@@ -162,6 +181,22 @@ Command EvalCommand() {
                           "NAME"},
                          {"crop_policies", FlagType::kString, eval::DefaultCropSettings(),
                           "Comma-separated crop policies to try (see above).", "LIST"},
+                         {"split", FlagType::kString, "all",
+                          "Which part of the dataset to read: all, tune (choose settings on it) "
+                          "or test (report them on it). The parts are disjoint and fixed by "
+                          "--split_seed and each image's file name.",
+                          "all|tune|test"},
+                         {"split_seed", FlagType::kInt, "1",
+                          "Seed of the tuning/test split (and of the order --limit_per_class "
+                          "takes images in).",
+                          "N"},
+                         {"split_fraction", FlagType::kDouble, "0.5",
+                          "Share of each class that is in the tuning part.", "F"},
+                         {"limit_per_class", FlagType::kInt, "0",
+                          "At most N images per class (per group and class with groups), "
+                          "after the split, in seeded order; 0: every image. Measure a few "
+                          "first: every image is read under every crop policy.",
+                          "N"},
                          {"json", FlagType::kBool, "false", "Same as --output=json."},
                          {"chart", FlagType::kString, "",
                           "Also draw the per-group figures as a bar chart (.png).", "FILE.png"},

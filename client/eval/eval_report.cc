@@ -243,6 +243,25 @@ std::string EvaluationReportJson(const EvaluationReport& report, absl::string_vi
   std::vector<std::string> readings;
   for (const ImageReading& reading : report.readings) {
     std::vector<std::string> by_setting;
+    std::vector<std::string> scores_by_setting;
+    for (size_t s = 0; s < reading.scores.size(); ++s) {
+      std::vector<std::string> by_model;
+      for (size_t m = 0; m < reading.scores[s].size(); ++m) {
+        const std::vector<float>& seven = reading.scores[s][m];
+        by_model.push_back(absl::StrCat(
+            JsonString(report.models[m].name()), ":",
+            seven.empty() ? "null"
+                          : absl::StrCat("[",
+                                         absl::StrJoin(seven, ",",
+                                                       [](std::string* out, float score) {
+                                                         absl::StrAppend(
+                                                             out, absl::StrFormat("%.5g", score));
+                                                       }),
+                                         "]")));
+      }
+      scores_by_setting.push_back(absl::StrCat(JsonString(report.settings[s].name), ":{",
+                                               absl::StrJoin(by_model, ","), "}"));
+    }
     for (size_t s = 0; s < reading.predicted.size(); ++s) {
       std::vector<std::string> by_model;
       for (size_t m = 0; m < reading.predicted[s].size(); ++m) {
@@ -257,7 +276,8 @@ std::string EvaluationReportJson(const EvaluationReport& report, absl::string_vi
     }
     readings.push_back(absl::StrCat("{\"path\":", JsonString(reading.path), ",\"truth\":",
                                     JsonString(analysis::ExpressionName(reading.truth)),
-                                    ",\"predicted\":{", absl::StrJoin(by_setting, ","), "}}"));
+                                    ",\"predicted\":{", absl::StrJoin(by_setting, ","),
+                                    "},\"scores\":{", absl::StrJoin(scores_by_setting, ","), "}}"));
   }
   return absl::StrCat("{\"dataset\":", JsonString(dataset), ",\"images\":", report.images,
                       ",\"evaluated\":", report.readings.size(), ",\"skipped\":[",

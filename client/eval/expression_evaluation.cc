@@ -84,6 +84,7 @@ absl::Status AddSubjectToReport(const ExpressionEvaluator& evaluator, const std:
     std::vector<v1::Expression> predicted;
     std::vector<float> confidence;
     std::vector<bool> uncertain;
+    std::vector<std::vector<float>> scores;
     for (size_t m = 0; m < report->models.size(); ++m) {
       ModelCropResult& counts = report->results[s][m];
       ConfusionMatrix& matrix = counts.matrix;
@@ -96,17 +97,23 @@ absl::Status AddSubjectToReport(const ExpressionEvaluator& evaluator, const std:
         predicted.push_back(top);
         confidence.push_back(result->dominant_score());
         uncertain.push_back(is_uncertain);
+        std::vector<float>& seven = scores.emplace_back();
+        for (const v1::Expression expression : analysis::CanonicalExpressions()) {
+          seven.push_back(static_cast<float>(ScoreOf(*result, expression)));
+        }
         AFFECT_RETURN_IF_ERROR(matrix.Add(truth_index, analysis::ExpressionIndex(top)));
       } else {
         predicted.push_back(v1::EXPRESSION_UNSPECIFIED);
         confidence.push_back(0.0f);
         uncertain.push_back(false);
+        scores.emplace_back();
         AFFECT_RETURN_IF_ERROR(matrix.AddUnanswered(truth_index));
       }
     }
     reading.predicted.push_back(std::move(predicted));
     reading.confidence.push_back(std::move(confidence));
     reading.uncertain.push_back(std::move(uncertain));
+    reading.scores.push_back(std::move(scores));
   }
   report->readings.push_back(std::move(reading));
   return absl::OkStatus();

@@ -69,6 +69,10 @@ struct ImageReading {
   std::vector<std::vector<float>> confidence;
   // uncertain[setting][model]: reported as EXPRESSION_UNCERTAIN.
   std::vector<std::vector<bool>> uncertain;
+  // scores[setting][model]: the seven scores (CanonicalExpressions() order),
+  // empty without an answer: enough to fit ensemble weights or a
+  // calibration on a tuning part without reading the images again.
+  std::vector<std::vector<std::vector<float>>> scores;
 };
 
 struct EvaluationReport {

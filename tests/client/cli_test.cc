@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "client/cli/command.h"
 #include "client/cli/rpc_error.h"
 #include "gmock/gmock.h"
@@ -113,6 +114,31 @@ TEST(CliTest, BlurFacesNeedsAnAnnotationAndEvalChartNeedsAPng) {
   const RunOutput chart = RunAffectClient({"eval", "--dataset=" + dir.path(), "--chart=c.jpg"});
   EXPECT_EQ(chart.code, kExitUsageError);
   EXPECT_THAT(chart.err, HasSubstr("--chart: 'c.jpg' must end in .png"));
+}
+
+TEST(CliTest, EvalChecksItsSplitAndLimitBeforeLoadingModels) {
+  testing::TempDir dir;
+  ASSERT_TRUE(testing::WriteFile(dir.Join("happy/a.jpg"), "x")) << "fixture";
+  const std::string dataset = "--dataset=" + dir.path();
+  const RunOutput split = RunAffectClient({"eval", dataset, "--split=train"});
+  EXPECT_EQ(split.code, kExitUsageError) << split.err;
+  EXPECT_THAT(split.err, HasSubstr("--split: 'train' is not a split: use all, tune or test"));
+  const RunOutput fraction = RunAffectClient({"eval", dataset, "--split_fraction=1"});
+  EXPECT_EQ(fraction.code, kExitUsageError) << fraction.err;
+  EXPECT_THAT(fraction.err, HasSubstr("between 0 and 1"));
+  const RunOutput limit = RunAffectClient({"eval", dataset, "--limit_per_class=-1"});
+  EXPECT_EQ(limit.code, kExitUsageError) << limit.err;
+  EXPECT_THAT(limit.err, HasSubstr("the limit per class must be 0 (none) or more"));
+  // One image: with seed 1 it lies in one part only, so one of the parts is empty.
+  const RunOutput tune =
+      RunAffectClient({"eval", dataset, "--split=tune", "--model_repository=/x"});
+  const RunOutput test =
+      RunAffectClient({"eval", dataset, "--split=test", "--model_repository=/x"});
+  EXPECT_EQ(
+      absl::StrContains(tune.err, "leave no image") + absl::StrContains(test.err, "leave no image"),
+      1)
+      << "exactly one part is empty\n"
+      << tune.err << test.err;
 }
 
 TEST(CliTest, StreamChecksItsInputsBeforeConnecting) {

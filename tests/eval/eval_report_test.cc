@@ -65,6 +65,29 @@ TEST(EvalReportTest, JsonCarriesEveryCombinationWithNullForUndefinedRecall) {
   EXPECT_EQ(json.back(), '\n') << "one line";
 }
 
+TEST(EvalReportTest, JsonGivesEveryReadingsSevenScoresOrNullWithoutAnAnswer) {
+  EvaluationReport report = SmallReport();
+  ImageReading answered;
+  answered.path = "happy/a.jpg";
+  answered.truth = v1::EXPRESSION_HAPPY;
+  answered.predicted = {{v1::EXPRESSION_HAPPY}};
+  answered.confidence = {{0.7f}};
+  answered.uncertain = {{false}};
+  answered.scores = {{{0.05f, 0, 0, 0.7f, 0.125f, 0, 0.125f}}};
+  ImageReading unanswered = answered;
+  unanswered.path = "sad/b.jpg";
+  unanswered.predicted = {{v1::EXPRESSION_UNSPECIFIED}};
+  unanswered.scores = {{{}}};
+  report.readings = {answered, unanswered};
+  const std::string json = EvaluationReportJson(report, "set");
+  EXPECT_THAT(json, HasSubstr("\"scores\":{\"square\":{\"emotion\":[0.05,0,0,0.7,0.125,0,0.125]}}"))
+      << "canonical order, per setting and model\n"
+      << json;
+  EXPECT_THAT(json, HasSubstr("\"scores\":{\"square\":{\"emotion\":null}}"))
+      << "no answer, no scores\n"
+      << json;
+}
+
 TEST(EvalReportTest, JsonStringEscapesQuotesBackslashesAndControls) {
   EXPECT_EQ(JsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"") << "all escaped";
 }
