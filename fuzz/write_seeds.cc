@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
 
   // Model configs: the committed ones, and one that escapes its folder.
   for (const char* name : {"blazeface", "centernet", "emotion", "expression", "face_expression",
-                           "selfie"}) {
+                           "selfie", "movenet_multipose", "facemesh"}) {
     std::ifstream in(source / "models/repository" / name / "config.pbtxt", std::ios::binary);
     if (!in) continue;
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

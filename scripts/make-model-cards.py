@@ -109,6 +109,42 @@ TASK_TEXT = {
         "intended": ["Separating a person from the background to name garment colours."],
         "out_of_scope": ["Inferring body shape, weight, sex or any other trait from the mask."],
     },
+    "MODEL_TASK_BODY_POSE": {
+        "what": "Body pose: up to six people per image, each with 17 COCO keypoints (face, "
+                "shoulders, elbows, wrists, hips, knees, ankles), a box and a score, for the "
+                "`body` analysis (posture cues) and to link each body to its face.",
+        "limits": [
+            "Lightning variant at 256x256 over the whole (letterboxed) frame: small or distant "
+            "people, crowds beyond six, strong occlusion and unusual viewpoints give missing or "
+            "swapped keypoints.",
+            "Keypoint accuracy per body type, clothing, skin tone, age or disability (e.g. "
+            "wheelchair users) has not been measured by this project.",
+        ],
+        "intended": ["Describing posture and movement (arms raised, leaning, movement energy) "
+                     "of people who were told they are being analysed."],
+        "out_of_scope": [
+            "Identifying people by gait or body shape; inferring health, disability, weight, sex "
+            "or age from a pose.",
+            "Judging work performance, attentiveness at work or in education, or guilt from "
+            "body language.",
+        ],
+    },
+    "MODEL_TASK_FACE_MESH": {
+        "what": "Face mesh: 468 3-D landmarks and a face confidence per detected face, for the "
+                "`attention` analysis (eye openness, mouth openness, head pose).",
+        "limits": [
+            "Trained on mobile-camera faces close to the camera; small, strongly turned or "
+            "occluded faces (glasses, masks, hands) give unreliable eye and mouth landmarks.",
+            "Landmark accuracy per skin tone, age or sex has not been measured by this project.",
+        ],
+        "intended": ["Drowsiness and attention cues (blinks, eyes closing, yawns, head nods) "
+                     "for people who were told, e.g. a driver-monitoring set-up."],
+        "out_of_scope": [
+            "Face recognition or identification (landmarks are not kept between requests).",
+            "Inferring emotion, truthfulness or any trait from the landmarks alone; attention "
+            "scoring of employees or students.",
+        ],
+    },
     "MODEL_TASK_SPEECH_EMOTION": {
         "what": "Speech emotion: probabilities over the labels of its config for a voice clip.",
         "limits": ["Speech emotion models are sensitive to language, accent, microphone and "

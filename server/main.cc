@@ -80,14 +80,15 @@ ABSL_FLAG(int64_t, max_image_pixels, 40'000'000,
 ABSL_FLAG(double, max_audio_seconds, 120.0, "Longest audio clip accepted in one request.");
 ABSL_FLAG(int, max_streams, 64, "Most AnalyzeStream sessions open at once.");
 ABSL_FLAG(std::string, disabled_analyses, "",
-          "Comma-separated analyses this server refuses: emotion, attire, scene, voice.");
+          "Comma-separated analyses this server refuses: emotion, attire, scene, voice, body, "
+          "attention.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: enables TLS (with --tls_key).");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert.");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle: require and verify client certificates (mutual TLS).");
 ABSL_FLAG(std::string, auth_token_file, "",
           "File of callers, one per line: 'TOKEN [name=NAME] [analyses=emotion,attire,scene,"
-          "voice|all] [max_requests_per_second=R] [max_streams=N]' (a bare token allows "
+          "voice,body,attention|all] [max_requests_per_second=R] [max_streams=N]' (a bare token allows "
           "everything). Callers send 'authorization: Bearer <token>'; health and reflection "
           "stay open for probes. See docs/RESPONSIBLE_USE.md.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
@@ -111,7 +112,8 @@ absl::StatusOr<std::set<v1::Analysis>> ParseAnalyses(absl::string_view text) {
     if (!v1::Analysis_Parse("ANALYSIS_" + absl::AsciiStrToUpper(name), &analysis) ||
         analysis == v1::ANALYSIS_UNSPECIFIED) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--disabled_analyses: unknown analysis '", name, "' (use emotion, attire, scene, voice)"));
+          "--disabled_analyses: unknown analysis '", name,
+          "' (use emotion, attire, scene, voice, body, attention)"));
     }
     analyses.insert(analysis);
   }

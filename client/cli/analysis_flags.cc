@@ -13,7 +13,8 @@ namespace affect::client {
 std::vector<FlagSpec> AnalysisFlagSpecs() {
   return {
       {"analyses", FlagType::kString, "",
-       "Comma-separated analyses to run: emotion, attire, scene, voice (default: every analysis "
+       "Comma-separated analyses to run: emotion, attire, scene, voice, body, attention (default: "
+       "every analysis "
        "the server has enabled that the input allows).",
        "LIST"},
       {"max_faces", FlagType::kInt, "", "At most this many faces, best first (server: 1..100).",
@@ -40,8 +41,9 @@ absl::StatusOr<std::vector<v1::Analysis>> ParseAnalysisList(absl::string_view te
     v1::Analysis analysis = v1::ANALYSIS_UNSPECIFIED;
     if (!v1::Analysis_Parse("ANALYSIS_" + absl::AsciiStrToUpper(name), &analysis) ||
         analysis == v1::ANALYSIS_UNSPECIFIED) {
-      return absl::InvalidArgumentError(absl::StrCat("--analyses: unknown analysis '", name,
-                                                     "' (use emotion, attire, scene, voice)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--analyses: unknown analysis '", name,
+                       "' (use emotion, attire, scene, voice, body, attention)"));
     }
     if (std::find(analyses.begin(), analyses.end(), analysis) == analyses.end()) {
       analyses.push_back(analysis);

@@ -141,6 +141,56 @@ std::string AttireSection(const v1::ImageAnalysis& analysis) {
   return text + table.Render();
 }
 
+// Keypoints at or above this score are printed; below it the model is
+// guessing (proto BodyKeypoint.score).
+constexpr float kShownKeypointScore = 0.3f;
+
+std::string BodiesSection(const v1::ImageAnalysis& analysis) {
+  std::string text = absl::StrCat("Bodies (", analysis.bodies_size(), ")\n");
+  if (analysis.bodies_size() == 0) return text + "  none found\n";
+  TextTable table(2);
+  table.AddRow({"#", "box (x,y wxh)", "score", "face", "keypoints seen", "cues"});
+  for (const v1::PersonBody& body : analysis.bodies()) {
+    int seen = 0;
+    for (const v1::BodyKeypoint& keypoint : body.keypoints()) {
+      seen += keypoint.score() >= kShownKeypointScore ? 1 : 0;
+    }
+    std::vector<std::string> cues;
+    for (const v1::PostureCue& cue : body.cues()) {
+      cues.push_back(absl::StrCat(cue.name(), " ", Fixed2(cue.score())));
+    }
+    table.AddRow({absl::StrCat(body.index()), Box(body.box()), Fixed2(body.score()),
+                  body.face_index() >= 0 ? absl::StrCat(body.face_index()) : "-",
+                  absl::StrCat(seen, "/", body.keypoints_size()),
+                  cues.empty() ? "-" : absl::StrJoin(cues, ", ")});
+  }
+  return text + table.Render();
+}
+
+std::string AttentionSection(const v1::ImageAnalysis& analysis) {
+  std::string text = "Attention\n";
+  TextTable table(2);
+  table.AddRow({"face", "mesh", "yaw/pitch/roll", "eyes L/R", "mouth"});
+  const auto optional_value = [](bool has, float value) { return has ? Fixed2(value) : "-"; };
+  for (const v1::Face& face : analysis.faces()) {
+    if (!face.has_attention()) continue;
+    const v1::FaceAttention& attention = face.attention();
+    std::string head = "-";
+    if (attention.has_head_pose()) {
+      head = absl::StrFormat("%.0f/%.0f/%.0f deg", attention.head_pose().yaw_degrees(),
+                             attention.head_pose().pitch_degrees(),
+                             attention.head_pose().roll_degrees());
+    }
+    table.AddRow(
+        {absl::StrCat(face.index()), Fixed2(attention.mesh_confidence()), head,
+         absl::StrCat(
+             optional_value(attention.has_left_eye_openness(), attention.left_eye_openness()), "/",
+             optional_value(attention.has_right_eye_openness(), attention.right_eye_openness())),
+         optional_value(attention.has_mouth_openness(), attention.mouth_openness())});
+  }
+  return text + table.Render();
+}
+
 std::string SceneSection(const v1::Scene& scene) {
   std::string text = "Scene\n";
   TextTable table(2);
@@ -218,6 +268,11 @@ std::string FormatImageAnalysis(const v1::ImageAnalysis& analysis) {
   std::string text = FacesSection(analysis);
   if (analysis.attire_size() > 0) absl::StrAppend(&text, AttireSection(analysis));
   if (analysis.has_scene()) absl::StrAppend(&text, SceneSection(analysis.scene()));
+  if (analysis.bodies_size() > 0) absl::StrAppend(&text, BodiesSection(analysis));
+  if (std::any_of(analysis.faces().begin(), analysis.faces().end(),
+                  [](const v1::Face& face) { return face.has_attention(); })) {
+    absl::StrAppend(&text, AttentionSection(analysis));
+  }
   return text;
 }
 

@@ -75,7 +75,8 @@ def _build(spec: ModelSpec) -> torch.nn.Module:
     source = os.path.join(CACHE_DIR, "tfjs", spec.source_dir, spec.source_file)
     if spec.kind == "tfjs_graph":
         graph = load_graph_model(source)
-        return build_graph_module(graph, [o.source for o in spec.outputs], spec.name)
+        return build_graph_module(graph, [o.source for o in spec.outputs], spec.name,
+                                  input_hwc=spec.input_hwc)
     if spec.kind == "face_expression":
         return build_face_expression_net(source)
     raise ValueError(f"{spec.name}: unknown kind {spec.kind}")

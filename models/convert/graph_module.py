@@ -8,7 +8,7 @@ same value range) and returns the requested outputs as a tuple of contiguous ten
 layout (NHWC for images), batch first.
 """
 
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 
@@ -50,15 +50,25 @@ def _required_nodes(model: TfjsGraphModel, outputs: Sequence[str]) -> List[Graph
     return order
 
 
-def placeholder_shape(node: GraphNode, batch: int) -> List[int]:
+def placeholder_shape(node: GraphNode, batch: int,
+                      input_hwc: Optional[Sequence[int]] = None) -> List[int]:
+    """[batch, H, W, C] of a placeholder; `input_hwc` fixes sizes the graph leaves open
+    (movenet accepts any H, W; the module is built for the size we serve)."""
     shape = node.shape()
+    if input_hwc is not None:
+        declared = shape[1:]
+        if len(declared) != len(input_hwc) or any(
+                d >= 0 and d != want for d, want in zip(declared, input_hwc)):
+            raise ValueError(f"input {node.name} has shape {shape}, not [N, {list(input_hwc)}]")
+        shape = [shape[0]] + list(input_hwc)
     if any(d < 0 for d in shape[1:]):
         raise ValueError(f"input {node.name} has a dynamic non-batch dimension: {shape}")
     return [batch] + shape[1:]
 
 
 def build_graph_module(model: TfjsGraphModel, outputs: Sequence[str], class_name: str,
-                       seed: int = 0) -> torch.fx.GraphModule:
+                       seed: int = 0, input_hwc: Optional[Sequence[int]] = None
+                       ) -> torch.fx.GraphModule:
     """Translates the part of `model` that computes `outputs` into a torch.fx module.
 
     Forward arguments: the graph's placeholders in topology order, NHWC float tensors.
@@ -70,9 +80,16 @@ def build_graph_module(model: TfjsGraphModel, outputs: Sequence[str], class_name
     # which output happens to reach which input first.
     for node in model.placeholders:
         dtype = node.attr.get("dtype", {}).get("type", "DT_FLOAT")
-        if dtype != "DT_FLOAT":
+        shape = placeholder_shape(node, PROBE_BATCH, input_hwc)
+        if dtype == "DT_FLOAT":
+            probe = torch.rand(shape, generator=generator)
+        elif dtype == "DT_INT32":
+            # Integer pixel inputs (movenet): the module takes them as float32 holding whole
+            # numbers, so every model has one input dtype; the graph's Cast to float then
+            # translates to nothing (see the Cast rule).
+            probe = torch.randint(0, 256, shape, generator=generator).float()
+        else:
             raise NotImplementedError(f"input {node.name} has dtype {dtype}")
-        probe = torch.rand(placeholder_shape(node, PROBE_BATCH), generator=generator)
         values[node.name] = builder.placeholder(node.name, probe)
     for node in _required_nodes(model, outputs):
         if node.name in values:

@@ -69,6 +69,32 @@ MODELS: Tuple[ModelSpec, ...] = (
         outputs=(OutputSpec("person_probability", "activation_10"),),
         reference_preprocessing="human_selfie", face_crops=False),
     ModelSpec(
+        name="movenet_multipose", kind="tfjs_graph", source_dir="movenet_multipose",
+        source_file="model.json", input_name="input", input_hwc=(256, 256, 3),
+        # Cut after the six CenterNet heads (64x64 grid, stride 4): the graph's own
+        # post-processing (peak finding, TopKV2, GatherNd, keypoint refinement) is done in
+        # C++ (server/analysis/body/movenet_decoder) and checked against `Identity` here.
+        outputs=(
+            OutputSpec("center_heatmap", "StatefulPartitionedCall/Sigmoid"),
+            OutputSpec("box_scale", "StatefulPartitionedCall/box_scale_0/conv2d_5/BiasAdd"),
+            OutputSpec("box_offset", "StatefulPartitionedCall/box_offset_0/conv2d_6/BiasAdd"),
+            OutputSpec("keypoint_heatmap", "StatefulPartitionedCall/Sigmoid_1"),
+            OutputSpec("keypoint_regression",
+                       "StatefulPartitionedCall/kpt_regress_0/conv2d_8/BiasAdd"),
+            OutputSpec("keypoint_offset", "StatefulPartitionedCall/kpt_offset_0/conv2d_9/BiasAdd"),
+        ),
+        reference_preprocessing="human_movenet", face_crops=False,
+        reference_extras=("Identity",)),
+    ModelSpec(
+        name="facemesh", kind="tfjs_graph", source_dir="facemesh", source_file="model.json",
+        input_name="input_1", input_hwc=(192, 192, 3),
+        # The contour head (Identity, 266 values) repeats mesh points and is left out.
+        outputs=(
+            OutputSpec("face_confidence", "Identity_1"),
+            OutputSpec("landmarks", "Identity_2"),
+        ),
+        reference_preprocessing="human_facemesh", face_crops=True),
+    ModelSpec(
         name="face_expression", kind="face_expression", source_dir="face_expression",
         source_file="face_expression_model-weights_manifest.json",
         input_name="input", input_hwc=(112, 112, 3),

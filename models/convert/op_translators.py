@@ -256,10 +256,50 @@ def identity(builder: GraphBuilder, node: GraphNode, inputs: List[Value]) -> Val
 
 @translates("Cast")
 def cast(builder: GraphBuilder, node: GraphNode, inputs: List[Value]) -> Value:
+    source = node.attr.get("SrcT", {}).get("type", "DT_FLOAT")
     if node.attr.get("DstT", {}).get("type") == "DT_FLOAT" and not inputs[0].is_const \
             and inputs[0].example.is_floating_point():
-        return inputs[0]
-    raise NotImplementedError(f"{node.name}: Cast other than float -> float")
+        if source == "DT_FLOAT":
+            return inputs[0]
+        # An int32 graph input arrives as float32 whole numbers (graph_module): int32 ->
+        # float is exact for them. Any other int32 tensor would be a computed index.
+        if source == "DT_INT32" and inputs[0].node is not None and inputs[0].node.op == "placeholder":
+            return inputs[0]
+    raise NotImplementedError(f"{node.name}: Cast {source} -> "
+                              f"{node.attr.get('DstT', {}).get('type')} on a computed tensor")
+
+
+@translates("Shape")
+def shape(builder: GraphBuilder, node: GraphNode, inputs: List[Value]) -> Value:
+    # Folded to a constant: the graphs use it for fixed spatial sizes (movenet's
+    # UpSampling2D reads H, W to double them). The batch entry is -1 so that any use of it
+    # as a size fails on the batch-2 probe or the batch-3 export check instead of baking
+    # the probe's batch into the module.
+    dims = inputs[0].tf_shape
+    return Value(const=np.array([-1] + list(dims[1:]), dtype=np.int32))
+
+
+@translates("StridedSlice")
+def strided_slice(builder: GraphBuilder, node: GraphNode, inputs: List[Value]) -> Value:
+    # Only on constants (folded shapes): slicing tensors is post-processing, which is cut.
+    x = _const(node, inputs[0], "input")
+    begin, end, strides = (_const(node, v, what).astype(np.int64).tolist()
+                           for v, what in zip(inputs[1:], ("begin", "end", "strides")))
+    masks = {key: node.int(key, 0) for key in
+             ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")}
+    if masks["ellipsis_mask"] or masks["new_axis_mask"]:
+        raise NotImplementedError(f"{node.name}: ellipsis/new-axis masks")
+    index = []
+    for axis, (b, e, s) in enumerate(zip(begin, end, strides)):
+        if masks["shrink_axis_mask"] >> axis & 1:
+            index.append(b)
+            continue
+        index.append(slice(None if masks["begin_mask"] >> axis & 1 else b,
+                           None if masks["end_mask"] >> axis & 1 else e, s))
+    result = np.asarray(x[tuple(index)])
+    if result.size and (result < 0).any() and x is not None and (x < 0).any():
+        raise NotImplementedError(f"{node.name}: slice includes the batch dimension")
+    return Value(const=result)
 
 
 @translates("Mean", "Sum", "Max", "Min")

@@ -10,7 +10,7 @@
 set -euo pipefail
 MODELS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${AFFECT_PYTHON:-/usr/bin/python3}"
-ALL_MODELS=(blazeface emotion centernet selfie face_expression)
+ALL_MODELS=(blazeface emotion centernet selfie face_expression movenet_multipose facemesh)
 MODELS=("$@")
 [[ ${#MODELS[@]} -gt 0 ]] || MODELS=("${ALL_MODELS[@]}")
 

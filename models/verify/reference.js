@@ -67,6 +67,11 @@ const PREPROCESSING = {
   human_centernet: (x) => x,
   // human src/segmentation/selfie.ts: div(resized, 255)
   human_selfie: (x) => tf.div(x, 255),
+  // human src/body/movenetfix.ts padInput: the padded, resized frame cast to int32 (the
+  // graph normalises it itself)
+  human_movenet: (x) => tf.cast(x, 'int32'),
+  // human src/face/facemesh.ts: div(cut, 255) of the 192x192 face crop
+  human_facemesh: (x) => tf.div(x, 255),
 };
 
 async function runGraphModel(entry, log) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -189,6 +190,37 @@ void DrawObjects(const Painter& p, const v1::Scene& scene) {
   }
 }
 
+// COCO-17 limbs: head, arms, torso, legs (keypoint indices, proto order).
+constexpr std::pair<int, int> kLimbs[] = {{0, 1},   {0, 2},   {1, 3},   {2, 4},     // head
+                                          {5, 7},   {7, 9},   {6, 8},   {8, 10},    // arms
+                                          {5, 6},   {5, 11},  {6, 12},  {11, 12},   // torso
+                                          {11, 13}, {13, 15}, {12, 14}, {14, 16}};  // legs
+const cv::Scalar kSkeletonColor(80, 255, 120);
+
+void DrawSkeleton(const Painter& p, const v1::PersonBody& body) {
+  const auto seen = [&](int k) {
+    return k < body.keypoints_size() && body.keypoints(k).score() >= kSkeletonMinScore;
+  };
+  for (const auto& [a, b] : kLimbs) {
+    if (!seen(a) || !seen(b)) continue;
+    cv::line(*p.image, p.ToPoint(body.keypoints(a).position()),
+             p.ToPoint(body.keypoints(b).position()), kSkeletonColor, p.Thickness(), cv::LINE_AA);
+  }
+  for (int k = 0; k < body.keypoints_size(); ++k) {
+    if (!seen(k)) continue;
+    cv::circle(*p.image, p.ToPoint(body.keypoints(k).position()), p.Thickness() + 1, kWhite,
+               cv::FILLED, cv::LINE_AA);
+  }
+  if (body.cues_size() > 0) {
+    std::string cues;
+    for (const v1::PostureCue& cue : body.cues()) {
+      absl::StrAppend(&cues, cues.empty() ? "" : ", ", cue.name());
+    }
+    const cv::Rect box = p.ToRect(body.box());
+    p.Label(cues, cv::Point(box.x, box.y + box.height), kSkeletonColor);
+  }
+}
+
 const char* LevelName(v1::LightingLevel level) {
   switch (level) {
     case v1::LIGHTING_LEVEL_DARK:
@@ -265,6 +297,9 @@ absl::Status AnnotateImage(const v1::ImageAnalysis& analysis, const AnnotateOpti
   if (options.objects && analysis.has_scene()) DrawObjects(p, analysis.scene());
   if (options.attire) {
     for (const v1::PersonAttire& attire : analysis.attire()) DrawAttire(p, attire);
+  }
+  if (options.skeletons) {
+    for (const v1::PersonBody& body : analysis.bodies()) DrawSkeleton(p, body);
   }
   // Layers: boxes, then expression panels, then labels, so that no panel
   // hides another face's label.

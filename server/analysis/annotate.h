@@ -1,7 +1,9 @@
 // Draws an ImageAnalysis onto its image, for people to look at: face boxes
 // (coloured by dominant expression) with track ids, landmarks and a bar per
 // expression class; garment regions with colour swatches; detected objects;
-// and a scene tag (top category, indoor/outdoor, lighting). Used by the
+// a skeleton per body (keypoints scored at least kSkeletonMinScore, with its
+// posture cues); and a scene tag (top category, indoor/outdoor, lighting).
+// Used by the
 // client to write annotated images and videos.
 //
 // Coordinates come from the analysis (pixels of the image as analysed); when
@@ -23,6 +25,7 @@ struct AnnotateOptions {
   bool attire = true;
   bool objects = true;
   bool scene_tag = true;
+  bool skeletons = true;
   // Blur every face first (face_blur.h), for outputs that will be shared;
   // the boxes, labels and bars are still drawn.
   bool blur_faces = false;
@@ -35,6 +38,9 @@ struct AnnotateOptions {
 // null, empty or non-RGB image.
 absl::Status AnnotateImage(const v1::ImageAnalysis& analysis, const AnnotateOptions& options,
                            cv::Mat* rgb);
+
+// Body keypoints below this score are not drawn (the model is guessing).
+inline constexpr float kSkeletonMinScore = 0.3f;
 
 // The colour (RGB) used for an expression's box and bar.
 cv::Scalar ExpressionColor(v1::Expression expression);

@@ -117,7 +117,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const T
 }
 
 constexpr v1::Analysis kAnalyses[] = {v1::ANALYSIS_EMOTION, v1::ANALYSIS_ATTIRE,
-                                      v1::ANALYSIS_SCENE, v1::ANALYSIS_VOICE};
+                                      v1::ANALYSIS_SCENE,   v1::ANALYSIS_VOICE,
+                                      v1::ANALYSIS_BODY,    v1::ANALYSIS_ATTENTION};
 
 }  // namespace
 
@@ -135,6 +136,12 @@ std::string AnalysisHealthName(v1::Analysis analysis) {
       break;
     case v1::ANALYSIS_VOICE:
       name = "voice";
+      break;
+    case v1::ANALYSIS_BODY:
+      name = "body";
+      break;
+    case v1::ANALYSIS_ATTENTION:
+      name = "attention";
       break;
     default:
       break;

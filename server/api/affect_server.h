@@ -63,7 +63,7 @@ class AffectServer {
  private:
   // One flag per analysis (EMOTION..VOICE, index analysis - 1): whether it
   // can run here (enabled and its models READY).
-  using AnalysisAvailability = std::array<bool, 4>;
+  using AnalysisAvailability = std::array<bool, 6>;  // per v1::Analysis, EMOTION first
 
   AffectServer() = default;
   // Overall and per-service health; the per-analysis services are SERVING

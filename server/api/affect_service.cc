@@ -123,7 +123,7 @@ grpc::ServerUnaryReactor* AffectServiceImpl::GetServerInfo(grpc::CallbackServerC
   response->set_device(resolved_device_);
   response->set_blas(torch.blas);
   response->set_intra_op_threads(torch.intra_op_threads);
-  for (int a = v1::ANALYSIS_EMOTION; a <= v1::ANALYSIS_VOICE; ++a) {
+  for (int a = v1::ANALYSIS_EMOTION; a <= v1::ANALYSIS_ATTENTION; ++a) {
     const auto analysis = static_cast<v1::Analysis>(a);
     if (options_.disabled_analyses.count(analysis) == 0) response->add_enabled_analyses(analysis);
   }

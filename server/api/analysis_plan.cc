@@ -20,6 +20,8 @@ std::vector<v1::Analysis> AnalysisPlan::List() const {
   if (attire) list.push_back(v1::ANALYSIS_ATTIRE);
   if (scene) list.push_back(v1::ANALYSIS_SCENE);
   if (voice) list.push_back(v1::ANALYSIS_VOICE);
+  if (body) list.push_back(v1::ANALYSIS_BODY);
+  if (attention) list.push_back(v1::ANALYSIS_ATTENTION);
   return list;
 }
 
@@ -83,12 +85,19 @@ absl::StatusOr<AnalysisPlan> MakeAnalysisPlan(
       case v1::ANALYSIS_VOICE:
         plan.voice = true;
         break;
+      case v1::ANALYSIS_BODY:
+        plan.body = true;
+        break;
+      case v1::ANALYSIS_ATTENTION:
+        plan.attention = true;
+        break;
       default:
         break;
     }
   };
   if (analyses.empty()) {
-    // Every enabled analysis the media allows and a model can serve.
+    // Every enabled default analysis the media allows and a model can
+    // serve; BODY and ATTENTION only when named (their models' cost).
     std::vector<v1::Analysis> candidates;
     if (has_image) {
       candidates = {v1::ANALYSIS_EMOTION, v1::ANALYSIS_ATTIRE, v1::ANALYSIS_SCENE};
@@ -126,7 +135,8 @@ absl::StatusOr<AnalysisPlan> MakeAnalysisPlan(
     const std::string where = absl::StrCat(analyses_field, "[", i, "]");
     if (!v1::Analysis_IsValid(value) || value == v1::ANALYSIS_UNSPECIFIED) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": ", value, " is not an analysis (EMOTION, ATTIRE, SCENE, VOICE)"));
+          absl::StrCat(where, ": ", value,
+                       " is not an analysis (EMOTION, ATTIRE, SCENE, VOICE, BODY, ATTENTION)"));
     }
     const auto analysis = static_cast<v1::Analysis>(value);
     if (disabled.count(analysis) > 0) {

@@ -24,9 +24,12 @@ struct AnalysisPlan {
   bool attire = false;
   bool scene = false;
   bool voice = false;
+  // Run only when named: their models cost more than the default analyses.
+  bool body = false;
+  bool attention = false;
   ImageOverrides overrides;
 
-  bool any_image() const { return emotion || attire || scene; }
+  bool any_image() const { return emotion || attire || scene || body || attention; }
   // In enum order, for AnalyzeResponse.analyses.
   std::vector<v1::Analysis> List() const;
 };

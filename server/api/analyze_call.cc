@@ -90,6 +90,8 @@ void AnalyzeCall::StartImage(const ModelCallContext& context, const AnalysisPlan
   job.emotion = plan.emotion;
   job.attire = plan.attire;
   job.scene = plan.scene;
+  job.body = plan.body;
+  job.attention = plan.attention;
   job.overrides = plan.overrides;
   job.deadline = context.deadline;
   job.cancellation = context.cancellation;

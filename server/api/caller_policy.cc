@@ -19,8 +19,10 @@ absl::StatusOr<v1::Analysis> AnalysisFromName(absl::string_view name) {
   if (lower == "attire") return v1::ANALYSIS_ATTIRE;
   if (lower == "scene") return v1::ANALYSIS_SCENE;
   if (lower == "voice") return v1::ANALYSIS_VOICE;
-  return absl::InvalidArgumentError(
-      absl::StrCat("'", name, "' is not an analysis (emotion, attire, scene, voice, or all)"));
+  if (lower == "body") return v1::ANALYSIS_BODY;
+  if (lower == "attention") return v1::ANALYSIS_ATTENTION;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "'", name, "' is not an analysis (emotion, attire, scene, voice, body, attention, or all)"));
 }
 
 bool IsNameCharacter(char c) {

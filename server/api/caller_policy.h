@@ -35,8 +35,9 @@ namespace affect {
 
 struct CallerPolicy {
   std::string name = "anonymous";
-  std::set<v1::Analysis> allowed = {v1::ANALYSIS_EMOTION, v1::ANALYSIS_ATTIRE, v1::ANALYSIS_SCENE,
-                                    v1::ANALYSIS_VOICE};
+  std::set<v1::Analysis> allowed = {v1::ANALYSIS_EMOTION, v1::ANALYSIS_ATTIRE,
+                                    v1::ANALYSIS_SCENE,   v1::ANALYSIS_VOICE,
+                                    v1::ANALYSIS_BODY,    v1::ANALYSIS_ATTENTION};
   // Calls (Analyze, AnalyzeStream opens) per second, with a burst of
   // max(1, rate); unset = no cap of the caller's own.
   std::optional<double> max_requests_per_second;

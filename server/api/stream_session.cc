@@ -693,6 +693,10 @@ void StreamSession::ProcessFrame(HeldFrame held, int64_t index) {
   job.emotion = plan.emotion;
   job.attire = outcome.slow.attire;
   job.scene = outcome.slow.scene;
+  // Every frame for now; every-Nth-frame refresh and per-track aggregation
+  // of body and attention come with the stream work of issue 18.
+  job.body = plan.body;
+  job.attention = plan.attention;
   job.overrides = plan.overrides;
   job.deadline = absl::FromChrono(context_->deadline());
   job.cancellation = cancellation_;

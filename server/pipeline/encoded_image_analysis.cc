@@ -13,7 +13,8 @@ absl::Status AnalyzeEncodedImage(const ImagePipeline* pipeline, AdmissionQueue* 
                                  absl::Time start_by) {
   // A bad or oversized image is refused here, before it holds a queue slot.
   AFFECT_ASSIGN_OR_RETURN(const int64_t pixels, CheckImageBeforeDecoding(*image, decode));
-  if (absl::Status capacity = pipeline->CheckCapacity(job.emotion, job.attire, job.scene);
+  if (absl::Status capacity =
+          pipeline->CheckCapacity(job.emotion, job.attire, job.scene, job.body, job.attention);
       !capacity.ok()) {
     return capacity;
   }
@@ -24,7 +25,9 @@ absl::Status AnalyzeEncodedImage(const ImagePipeline* pipeline, AdmissionQueue* 
   // expressions: measured on 2 cores, four all-analyses requests at once
   // answered 20% more per second than eight, while EMOTION-only requests
   // did best at eight.
-  task->weight = 1 + (job.attire ? 1 : 0) + (job.scene ? 1 : 0);
+  // The pose model is as large again; the face mesh is small (like the
+  // expression models, which the base weight covers).
+  task->weight = 1 + (job.attire ? 1 : 0) + (job.scene ? 1 : 0) + (job.body ? 1 : 0);
   task->deadline = job.deadline;
   task->start_by = start_by;
   task->cancellation = job.cancellation;

@@ -4,10 +4,9 @@
 
 #include <algorithm>
 #include <memory>
+#include <opencv2/core/mat.hpp>
 #include <optional>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -35,6 +34,10 @@ struct ImageJob {
   bool emotion = false;
   bool attire = false;
   bool scene = false;
+  // Pose per person (the pose model runs only when this is set).
+  bool body = false;
+  // Face mesh per face (needs faces; the mesh model runs only when set).
+  bool attention = false;
   ImageOverrides overrides;
   absl::Time deadline = absl::InfiniteFuture();
   std::shared_ptr<const CancellationFlag> cancellation;

@@ -6,6 +6,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "server/analysis/attire/person_mask.h"
+#include "server/analysis/body/body_result.h"
 #include "server/analysis/image_input.h"
 #include "server/analysis/parameters.h"
 #include "server/analysis/scene/centernet_decoder.h"
@@ -43,6 +44,7 @@ struct ImagePipeline::Job {
   v1::ImageAnalysis analysis ABSL_GUARDED_BY(mutex);
   std::optional<v1::Scene> scene ABSL_GUARDED_BY(mutex);
   cv::Mat person_mask ABSL_GUARDED_BY(mutex);
+  std::vector<analysis::PersonPose> poses ABSL_GUARDED_BY(mutex);
   PipelineTimings timings ABSL_GUARDED_BY(mutex);
   std::vector<v1::ModelRef> models ABSL_GUARDED_BY(mutex);
 };
@@ -111,6 +113,30 @@ std::shared_ptr<ImagePipeline> ImagePipeline::Create(const ModelRepository* repo
     log_unavailable("person segmentation", pipeline->segmentation_.status());
   }
   pipeline->attire_ = analysis::AttireDescriber::Create(analysis::AttireOptions());
+
+  if (auto model = repository->GetForTask(v1::MODEL_TASK_BODY_POSE); model.ok()) {
+    auto decoder = analysis::MoveNetDecoder::FromConfig(*model->config);
+    if (decoder.ok()) {
+      pipeline->pose_ = PoseBinding{*model, *std::move(decoder)};
+    } else {
+      pipeline->pose_ = decoder.status();
+    }
+  } else {
+    pipeline->pose_ = model.status();
+  }
+  if (!pipeline->pose_.ok()) log_unavailable("body pose", pipeline->pose_.status());
+
+  if (auto model = repository->GetForTask(v1::MODEL_TASK_FACE_MESH); model.ok()) {
+    auto reader = analysis::FaceMeshReader::FromConfig(*model->config);
+    if (reader.ok()) {
+      pipeline->mesh_ = MeshBinding{*model, *std::move(reader)};
+    } else {
+      pipeline->mesh_ = reader.status();
+    }
+  } else {
+    pipeline->mesh_ = model.status();
+  }
+  if (!pipeline->mesh_.ok()) log_unavailable("face mesh", pipeline->mesh_.status());
   return pipeline;
 }
 
@@ -128,14 +154,23 @@ absl::Status ImagePipeline::Availability(v1::Analysis analysis) const {
     case v1::ANALYSIS_SCENE:
       if (!scene_.ok()) return Explain(scene_.status(), "scene (object detection)");
       return absl::OkStatus();
+    case v1::ANALYSIS_BODY:
+      if (!pose_.ok()) return Explain(pose_.status(), "body (pose model)");
+      return absl::OkStatus();
+    case v1::ANALYSIS_ATTENTION:
+      if (!faces_.ok()) return Explain(faces_.status(), "attention (face detection)");
+      if (!mesh_.ok()) return Explain(mesh_.status(), "attention (face mesh model)");
+      return absl::OkStatus();
     default:
       return absl::InvalidArgumentError("not an image analysis");
   }
 }
 
-absl::Status ImagePipeline::CheckCapacity(bool emotion, bool attire, bool scene) const {
+absl::Status ImagePipeline::CheckCapacity(bool emotion, bool attire, bool scene, bool body,
+                                          bool attention) const {
   std::vector<const ModelHandle*> needed;
-  if ((emotion || attire) && faces_.ok()) needed.push_back(&faces_->model);
+  if ((emotion || attire || attention) && faces_.ok()) needed.push_back(&faces_->model);
+  if (body && pose_.ok()) needed.push_back(&pose_->model);
   if ((scene || attire) && scene_.ok()) needed.push_back(&scene_->model);
   if (attire && segmentation_.ok()) needed.push_back(&segmentation_->model);
   for (const ModelHandle* model : needed) {
@@ -168,9 +203,11 @@ v1::AnalysisOptions ImagePipeline::DefaultOptions() const {
 }
 
 void ImagePipeline::Analyze(ImageJob input, ImageJobCallback done) const {
-  for (auto [wanted, analysis] : {std::pair{input.emotion, v1::ANALYSIS_EMOTION},
-                                  std::pair{input.attire, v1::ANALYSIS_ATTIRE},
-                                  std::pair{input.scene, v1::ANALYSIS_SCENE}}) {
+  for (auto [wanted, analysis] :
+       {std::pair{input.emotion, v1::ANALYSIS_EMOTION},
+        std::pair{input.attire, v1::ANALYSIS_ATTIRE}, std::pair{input.scene, v1::ANALYSIS_SCENE},
+        std::pair{input.body, v1::ANALYSIS_BODY},
+        std::pair{input.attention, v1::ANALYSIS_ATTENTION}}) {
     if (!wanted) continue;
     if (absl::Status status = Availability(analysis); !status.ok()) {
       std::move(done)(status);
@@ -182,18 +219,19 @@ void ImagePipeline::Analyze(ImageJob input, ImageJobCallback done) const {
   job->input = std::move(input);
   job->pipeline = shared_from_this();
   job->start = absl::Now();
-  const bool want_faces = job->input.emotion || job->input.attire;
+  const bool want_faces = job->input.emotion || job->input.attire || job->input.attention;
   // Accessories come from the object detector: attire uses it when present.
   const bool want_objects = job->input.scene || (job->input.attire && scene_.ok());
   const bool want_mask = job->input.attire;
+  const bool want_pose = job->input.body;
   {
     absl::MutexLock lock(&job->mutex);
     job->done = std::move(done);
-    job->pending = int{want_faces} + int{want_objects} + int{want_mask};
+    job->pending = int{want_faces} + int{want_objects} + int{want_mask} + int{want_pose};
     job->analysis.mutable_size()->set_width(static_cast<uint32_t>(job->input.rgb->cols));
     job->analysis.mutable_size()->set_height(static_cast<uint32_t>(job->input.rgb->rows));
   }
-  if (!want_faces && !want_objects && !want_mask) {
+  if (!want_faces && !want_objects && !want_mask && !want_pose) {
     // Nothing to analyse in the image (e.g. only VOICE was asked for).
     ImageJobCallback finish;
     ImageJobResult result;
@@ -210,6 +248,7 @@ void ImagePipeline::Analyze(ImageJob input, ImageJobCallback done) const {
   if (want_faces) RunOnPoolOrInline(workers_, [this, job] { StartFaces(job); });
   if (want_objects) RunOnPoolOrInline(workers_, [this, job] { StartObjects(job); });
   if (want_mask) RunOnPoolOrInline(workers_, [this, job] { StartSegmentation(job); });
+  if (want_pose) RunOnPoolOrInline(workers_, [this, job] { StartPose(job); });
 }
 
 void ImagePipeline::Fail(const std::shared_ptr<Job>& job, const absl::Status& status) const {
@@ -281,10 +320,17 @@ void ImagePipeline::StartFaces(const std::shared_ptr<Job>& job) const {
             *detections, rgb.cols, rgb.rows, RefOf(faces_->model));
         auto shared_detections =
             std::make_shared<const std::vector<analysis::FaceDetection>>(*std::move(detections));
+        // The mesh is a branch of its own, counted before this one can end.
+        const bool run_mesh = job->input.attention && !shared_detections->empty();
         {
           absl::MutexLock lock(&job->mutex);
           for (v1::Face& face : faces) *job->analysis.add_faces() = std::move(face);
           job->timings.postprocess += absl::Now() - post_start;
+          if (run_mesh) ++job->pending;
+        }
+        if (run_mesh) {
+          RunOnPoolOrInline(workers_,
+                            [this, job, shared_detections] { StartMesh(job, shared_detections); });
         }
         if (!job->input.emotion || shared_detections->empty()) return FinishBranch(job);
         const std::shared_ptr<const ExpressionStage>& stage = *expression_;
@@ -361,11 +407,80 @@ void ImagePipeline::StartSegmentation(const std::shared_ptr<Job>& job) const {
                 });
 }
 
+void ImagePipeline::StartPose(const std::shared_ptr<Job>& job) const {
+  const absl::Time start = absl::Now();
+  const PoseBinding& binding = *pose_;
+  RunImageModel(job, binding.model, binding.decoder.options().fit, start,
+                [this, job](const InferenceResult& result,
+                            const analysis::InputTransform& transform, absl::Time post_start) {
+                  auto poses = pose_->decoder.Decode(result.outputs.at(0), transform);
+                  if (!poses.ok()) return Fail(job, poses.status());
+                  {
+                    absl::MutexLock lock(&job->mutex);
+                    job->poses = *std::move(poses);
+                    job->timings.postprocess += absl::Now() - post_start;
+                  }
+                  FinishBranch(job);
+                });
+}
+
+void ImagePipeline::StartMesh(
+    const std::shared_ptr<Job>& job,
+    std::shared_ptr<const std::vector<analysis::FaceDetection>> faces) const {
+  const absl::Time start = absl::Now();
+  if (absl::Status wanted = CheckStillWanted(job->context); !wanted.ok()) return Fail(job, wanted);
+  const MeshBinding& binding = *mesh_;
+  std::vector<std::vector<Tensor>> items;
+  std::vector<analysis::FaceCropRegion> crops;
+  for (const analysis::FaceDetection& face : *faces) {
+    auto input = binding.reader.MakeInput(*job->input.rgb, face);
+    if (!input.ok()) return Fail(job, input.status());
+    crops.push_back(input->region);
+    items.push_back({std::move(input->tensor)});
+  }
+  {
+    absl::MutexLock lock(&job->mutex);
+    job->timings.postprocess += absl::Now() - start;
+    job->models.push_back(RefOf(binding.model));
+  }
+  CallModel(binding.model, std::move(items), job->context, workers_,
+            [this, job, crops = std::move(crops)](absl::StatusOr<InferenceResult> result) {
+              if (!result.ok()) return Fail(job, result.status());
+              const absl::Time post_start = absl::Now();
+              const MeshBinding& mesh = *mesh_;
+              std::vector<std::optional<v1::FaceAttention>> attention(crops.size());
+              for (size_t i = 0; i < crops.size(); ++i) {
+                auto landmarks = mesh.reader.Decode(result->outputs.at(i), crops[i]);
+                if (!landmarks.ok()) return Fail(job, landmarks.status());
+                // A crop the mesh does not confirm as a face gets no attention.
+                if (!mesh.reader.Accepts(*landmarks)) continue;
+                v1::FaceAttention face_attention;
+                face_attention.set_mesh_confidence(landmarks->confidence);
+                *face_attention.mutable_model() = RefOf(mesh.model);
+                // filled by attention rules (issue 18): head_pose, left_eye_openness,
+                // right_eye_openness and mouth_openness from *landmarks.
+                attention[i] = std::move(face_attention);
+              }
+              {
+                absl::MutexLock lock(&job->mutex);
+                job->timings.AddModelCall(*result);
+                for (size_t i = 0; i < attention.size(); ++i) {
+                  if (!attention[i].has_value()) continue;
+                  *job->analysis.mutable_faces(static_cast<int>(i))->mutable_attention() =
+                      *std::move(attention[i]);
+                }
+                job->timings.postprocess += absl::Now() - post_start;
+              }
+              FinishBranch(job);
+            });
+}
+
 void ImagePipeline::FinishBranch(const std::shared_ptr<Job>& job) const {
   ImageJobCallback done;
   ImageJobResult result;
   std::optional<v1::Scene> scene;
   cv::Mat person_mask;
+  std::vector<analysis::PersonPose> poses;
   {
     absl::MutexLock lock(&job->mutex);
     if (job->finished || --job->pending > 0) return;
@@ -378,6 +493,7 @@ void ImagePipeline::FinishBranch(const std::shared_ptr<Job>& job) const {
     result.models = std::move(job->models);
     scene = std::move(job->scene);
     person_mask = std::move(job->person_mask);
+    poses = std::move(job->poses);
   }
   if (job->input.attire) {
     const absl::Time start = absl::Now();
@@ -394,6 +510,16 @@ void ImagePipeline::FinishBranch(const std::shared_ptr<Job>& job) const {
     result.timings.postprocess += absl::Now() - start;
   }
   if (job->input.scene && scene.has_value()) *result.analysis.mutable_scene() = *std::move(scene);
+  if (job->input.body) {
+    // After every branch, so that bodies link to the faces of this image.
+    const absl::Time start = absl::Now();
+    std::vector<v1::PersonBody> bodies =
+        analysis::ToPersonBodies(poses, result.analysis.faces(), job->input.rgb->cols,
+                                 job->input.rgb->rows, RefOf(pose_->model));
+    // filled by posture rules (issue 18): PersonBody.cues from poses[i].
+    for (v1::PersonBody& body : bodies) *result.analysis.add_bodies() = std::move(body);
+    result.timings.postprocess += absl::Now() - start;
+  }
   std::move(done)(std::move(result));
 }
 

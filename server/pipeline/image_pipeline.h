@@ -1,13 +1,16 @@
 // The image pipeline: one image through face detection -> crops ->
-// expression, object detection -> scene, and segmentation -> attire. Every
+// expression and face mesh, object detection -> scene, segmentation ->
+// attire, and pose -> bodies (linked to the faces at the end). Every
 // stage submits to its model's DynamicBatcher, so stages of different
 // requests and streams batch together; pre- and post-processing run on the
 // worker pool, never on inference threads; nothing blocks.
 //
 //          +--> blazeface --> faces --> expression (model or ensemble) --+
+//          |                        \--> facemesh --> attention --------+
 //   image -+--> centernet --> objects --> scene (categories, lighting) ---+--> result
 //          +--> selfie ----> person mask --------------------------------+
-//                             (attire joins faces + mask + objects)
+//          +--> movenet ---> poses ---------------------------------------+
+//                (attire joins faces + mask + objects; bodies link to faces)
 #ifndef AFFECT_SERVER_PIPELINE_IMAGE_PIPELINE_H_
 #define AFFECT_SERVER_PIPELINE_IMAGE_PIPELINE_H_
 
@@ -20,7 +23,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "server/analysis/attire/attire_describer.h"
+#include "server/analysis/body/movenet_decoder.h"
 #include "server/analysis/face/face_detection_decoder.h"
+#include "server/analysis/face/face_mesh.h"
 #include "server/analysis/scene/scene_describer.h"
 #include "server/engine/thread_pool.h"
 #include "server/models/model_repository.h"
@@ -50,7 +55,8 @@ class ImagePipeline : public std::enable_shared_from_this<ImagePipeline> {
   // costs no decode (a 1920-pixel JPEG takes ~0.1 s of CPU): without it a
   // flood of refused requests burnt the CPU the accepted ones needed. The
   // batchers still enforce the bound exactly; this is the cheap early exit.
-  absl::Status CheckCapacity(bool emotion, bool attire, bool scene) const;
+  absl::Status CheckCapacity(bool emotion, bool attire, bool scene, bool body = false,
+                             bool attention = false) const;
 
   // OK, or why `analysis` cannot run here (UNAVAILABLE with the reason).
   absl::Status Availability(v1::Analysis analysis) const;
@@ -72,6 +78,14 @@ class ImagePipeline : public std::enable_shared_from_this<ImagePipeline> {
     ModelHandle model;
     analysis::FitMode fit;
   };
+  struct PoseBinding {
+    ModelHandle model;
+    analysis::MoveNetDecoder decoder;
+  };
+  struct MeshBinding {
+    ModelHandle model;
+    analysis::FaceMeshReader reader;
+  };
   struct Job;
 
   ImagePipeline(const ModelRepository* repository, ThreadPool* workers);
@@ -89,6 +103,10 @@ class ImagePipeline : public std::enable_shared_from_this<ImagePipeline> {
   void StartFaces(const std::shared_ptr<Job>& job) const;
   void StartObjects(const std::shared_ptr<Job>& job) const;
   void StartSegmentation(const std::shared_ptr<Job>& job) const;
+  void StartPose(const std::shared_ptr<Job>& job) const;
+  // One mesh item per detected face, in the order of the job's faces.
+  void StartMesh(const std::shared_ptr<Job>& job,
+                 std::shared_ptr<const std::vector<analysis::FaceDetection>> faces) const;
   void FinishBranch(const std::shared_ptr<Job>& job) const;
   void Fail(const std::shared_ptr<Job>& job, const absl::Status& status) const;
 
@@ -102,6 +120,8 @@ class ImagePipeline : public std::enable_shared_from_this<ImagePipeline> {
   absl::StatusOr<SegmentationBinding> segmentation_ =
       absl::UnavailableError("no person segmentation model");
   absl::StatusOr<analysis::AttireDescriber> attire_ = absl::UnavailableError("attire not set up");
+  absl::StatusOr<PoseBinding> pose_ = absl::UnavailableError("no body pose model");
+  absl::StatusOr<MeshBinding> mesh_ = absl::UnavailableError("no face mesh model");
 };
 
 }  // namespace affect

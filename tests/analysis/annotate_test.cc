@@ -80,6 +80,50 @@ TEST(AnnotateTest, DrawsTheSceneTag) {
   EXPECT_GT(ChangedPixels(blank, image, cv::Rect(0, 0, 200, 30)), 20) << "tag at the top left";
 }
 
+// A body with a shoulder line from (100, 100) to (200, 100) seen, and an
+// elbow the model is unsure of.
+v1::ImageAnalysis OneBody(float elbow_score) {
+  v1::ImageAnalysis analysis;
+  analysis.mutable_size()->set_width(400);
+  analysis.mutable_size()->set_height(300);
+  v1::PersonBody* body = analysis.add_bodies();
+  for (int k = 0; k < 17; ++k) {
+    v1::BodyKeypoint* keypoint = body->add_keypoints();
+    keypoint->set_score(0.0f);
+    keypoint->mutable_position()->set_x(150);
+    keypoint->mutable_position()->set_y(250);
+  }
+  body->mutable_keypoints(5)->mutable_position()->set_x(200);  // left shoulder
+  body->mutable_keypoints(5)->mutable_position()->set_y(100);
+  body->mutable_keypoints(5)->set_score(0.9f);
+  body->mutable_keypoints(6)->mutable_position()->set_x(100);  // right shoulder
+  body->mutable_keypoints(6)->mutable_position()->set_y(100);
+  body->mutable_keypoints(6)->set_score(0.9f);
+  body->mutable_keypoints(7)->mutable_position()->set_x(200);  // left elbow
+  body->mutable_keypoints(7)->mutable_position()->set_y(200);
+  body->mutable_keypoints(7)->set_score(elbow_score);
+  return analysis;
+}
+
+TEST(AnnotateTest, DrawsTheSkeletonBetweenSeenKeypointsOnly) {
+  const cv::Mat blank(300, 400, CV_8UC3, cv::Scalar(0, 0, 0));
+  cv::Mat image = blank.clone();
+  ASSERT_THAT(AnnotateImage(OneBody(0.1f), AnnotateOptions{}, &image), IsOk());
+  EXPECT_GT(ChangedPixels(blank, image, cv::Rect(140, 97, 20, 7)), 20)
+      << "the shoulder line is drawn";
+  EXPECT_EQ(ChangedPixels(blank, image, cv::Rect(195, 140, 10, 20)), 0)
+      << "no upper arm to an elbow scored below kSkeletonMinScore";
+  cv::Mat seen = blank.clone();
+  ASSERT_THAT(AnnotateImage(OneBody(0.9f), AnnotateOptions{}, &seen), IsOk());
+  EXPECT_GT(ChangedPixels(blank, seen, cv::Rect(195, 140, 10, 20)), 20)
+      << "the upper arm once the elbow is seen";
+  AnnotateOptions off;
+  off.skeletons = false;
+  cv::Mat none = blank.clone();
+  ASSERT_THAT(AnnotateImage(OneBody(0.9f), off, &none), IsOk());
+  EXPECT_EQ(ChangedPixels(blank, none, cv::Rect(0, 0, 400, 300)), 0) << "switched off";
+}
+
 TEST(AnnotateTest, RejectsEmptyImages) {
   cv::Mat empty;
   EXPECT_THAT(AnnotateImage(OneFace(), AnnotateOptions{}, &empty),

@@ -177,7 +177,8 @@ TEST_F(AffectServerTest, ServerInfoReportsBuildDeviceAndLimits) {
   EXPECT_FALSE(info.blas().empty());
   EXPECT_EQ(info.limits().max_image_pixels(), 40'000'000u);
   EXPECT_THAT(info.enabled_analyses(),
-              ElementsAre(v1::ANALYSIS_EMOTION, v1::ANALYSIS_SCENE, v1::ANALYSIS_VOICE))
+              ElementsAre(v1::ANALYSIS_EMOTION, v1::ANALYSIS_SCENE, v1::ANALYSIS_VOICE,
+                          v1::ANALYSIS_BODY, v1::ANALYSIS_ATTENTION))
       << "attire was switched off";
 }
 

@@ -171,8 +171,9 @@ TEST_F(CallerPolicyServiceTest, GetServerInfoShowsEachCallerItsOwnPolicy) {
   auto all = CallerInfo("tok-all");
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_EQ(all->name(), "caller-4");
-  EXPECT_THAT(all->allowed_analyses(), ElementsAre(v1::ANALYSIS_EMOTION, v1::ANALYSIS_ATTIRE,
-                                                   v1::ANALYSIS_SCENE, v1::ANALYSIS_VOICE));
+  EXPECT_THAT(all->allowed_analyses(),
+              ElementsAre(v1::ANALYSIS_EMOTION, v1::ANALYSIS_ATTIRE, v1::ANALYSIS_SCENE,
+                          v1::ANALYSIS_VOICE, v1::ANALYSIS_BODY, v1::ANALYSIS_ATTENTION));
 
   auto one = CallerInfo("tok-one");
   ASSERT_TRUE(one.ok()) << one.status();

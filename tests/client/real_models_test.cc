@@ -83,6 +83,33 @@ TEST_F(RealModelsTest, AnalyzeAPhotoShowsFacesEmotionsAttireAndSceneAndAnnotates
   EXPECT_EQ(written.size(), cv::Size(1920, 1280));
 }
 
+TEST_F(RealModelsTest, AnalyzeBodyAndAttentionPrintsThemAndDrawsSkeletons) {
+  const std::string plain = dir_.Join("plain.png");
+  const std::string annotated = dir_.Join("skeletons.png");
+  const RunOutput faces_only = Client({"analyze", kImages + "/sample1.jpg", "--output=table",
+                                       "--deadline=120s", "--analyses=attention",
+                                       "--annotate=" + plain});
+  ASSERT_EQ(faces_only.code, kExitOk) << faces_only.err;
+  const RunOutput run = Client({"analyze", kImages + "/sample1.jpg", "--output=table",
+                                "--deadline=120s", "--analyses=body,attention",
+                                "--annotate=" + annotated});
+  ASSERT_EQ(run.code, kExitOk) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("Bodies (3)")) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("keypoints seen")) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("Attention")) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("movenet_multipose v1")) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("facemesh v1")) << run.out;
+  // The skeleton colour (RGB 80, 255, 120; BGR on disk) appears only with BODY.
+  const auto skeleton_pixels = [](const std::string& path) {
+    const cv::Mat image = cv::imread(path);
+    cv::Mat mask;
+    cv::inRange(image, cv::Scalar(120, 255, 80), cv::Scalar(120, 255, 80), mask);
+    return cv::countNonZero(mask);
+  };
+  EXPECT_EQ(skeleton_pixels(plain), 0) << "no skeleton without BODY";
+  EXPECT_GT(skeleton_pixels(annotated), 500) << "three skeletons drawn";
+}
+
 TEST_F(RealModelsTest, StreamASlideshowTracksFacesAndEndsWithASummary) {
   // Four frames of each of two photos, 960 px wide, at 4 fps.
   const std::string video = dir_.Join("slideshow.avi");

@@ -16,7 +16,8 @@ std::string DemoPhotoPath(int n) {
 }
 
 std::string MissingRealModels() {
-  for (const char* model : {"blazeface", "emotion", "face_expression", "centernet", "selfie"}) {
+  for (const char* model : {"blazeface", "emotion", "face_expression", "centernet", "selfie",
+                            "movenet_multipose", "facemesh"}) {
     const std::string path = absl::StrCat(RealModelRepository(), "/", model, "/1/model.pt");
     if (!std::filesystem::exists(path)) {
       return absl::StrCat(path, " is missing: run scripts/prepare-models.sh");

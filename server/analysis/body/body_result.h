@@ -1,0 +1,40 @@
+// PersonPose -> the API's PersonBody messages, and the link from a body to
+// its face (ImageAnalysis.faces).
+//
+// A body is linked to the face whose box holds its nose and both eye
+// keypoints: the pose and face models see the same head, so the three
+// points fall inside the detector's box for the person's own face (checked
+// on the demo photos) and, in a crowd, not inside a neighbour's. Bodies are
+// linked best first and each face at most once.
+//
+// Pure and thread-safe.
+#ifndef AFFECT_SERVER_ANALYSIS_BODY_BODY_RESULT_H_
+#define AFFECT_SERVER_ANALYSIS_BODY_BODY_RESULT_H_
+
+#include <vector>
+
+#include "affect/v1/results.pb.h"
+#include "google/protobuf/repeated_ptr_field.h"
+#include "server/analysis/body/pose_types.h"
+
+namespace affect::analysis {
+
+// Index into `faces` of the face whose box holds the pose's nose and both
+// eyes, skipping faces in `taken` (same size as faces; null = none taken).
+// When several qualify, the smallest box wins (the tightest fit). -1 when
+// none.
+int MatchFaceIndex(const PersonPose& pose,
+                   const google::protobuf::RepeatedPtrField<v1::Face>& faces,
+                   const std::vector<bool>* taken = nullptr);
+
+// One PersonBody per pose, in the given order (index = position): box
+// clipped to the image and normalised, score, all 17 keypoints with names,
+// pixel and normalised positions, the linked face_index (-1 when none) and
+// the model. Cues and track ids are left for later stages.
+std::vector<v1::PersonBody> ToPersonBodies(
+    const std::vector<PersonPose>& poses, const google::protobuf::RepeatedPtrField<v1::Face>& faces,
+    int image_width, int image_height, const v1::ModelRef& model);
+
+}  // namespace affect::analysis
+
+#endif  // AFFECT_SERVER_ANALYSIS_BODY_BODY_RESULT_H_

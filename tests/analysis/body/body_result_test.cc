@@ -1,0 +1,79 @@
+#include "server/analysis/body/body_result.h"
+
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace affect::analysis {
+namespace {
+
+using ::testing::SizeIs;
+
+v1::Face FaceAt(float x, float y, float side) {
+  v1::Face face;
+  face.mutable_box()->set_x(x);
+  face.mutable_box()->set_y(y);
+  face.mutable_box()->set_width(side);
+  face.mutable_box()->set_height(side);
+  return face;
+}
+
+// A pose whose nose is at (x, y) and eyes 10 px above and 10 px to each side.
+PersonPose PoseWithHeadAt(float x, float y, float score) {
+  PersonPose pose;
+  pose.score = score;
+  pose.box = Box{x - 50, y - 30, 100, 300};
+  pose.at(BodyPart::kNose) = {x, y, 0.9f};
+  pose.at(BodyPart::kLeftEye) = {x + 10, y - 10, 0.9f};
+  pose.at(BodyPart::kRightEye) = {x - 10, y - 10, 0.9f};
+  return pose;
+}
+
+google::protobuf::RepeatedPtrField<v1::Face> Faces(std::vector<v1::Face> list) {
+  google::protobuf::RepeatedPtrField<v1::Face> faces;
+  for (v1::Face& face : list) *faces.Add() = std::move(face);
+  return faces;
+}
+
+TEST(MatchFaceIndexTest, LinksTheFaceHoldingNoseAndBothEyes) {
+  const auto faces = Faces({FaceAt(0, 0, 60), FaceAt(200, 100, 60)});
+  EXPECT_EQ(MatchFaceIndex(PoseWithHeadAt(230, 130, 0.5f), faces), 1);
+  EXPECT_EQ(MatchFaceIndex(PoseWithHeadAt(30, 30, 0.5f), faces), 0);
+  EXPECT_EQ(MatchFaceIndex(PoseWithHeadAt(500, 500, 0.5f), faces), -1) << "no face there";
+  EXPECT_EQ(MatchFaceIndex(PoseWithHeadAt(52, 30, 0.5f), faces), -1)
+      << "left eye at x 62 is outside the box [0, 60)";
+}
+
+TEST(MatchFaceIndexTest, PrefersTheTightestOfNestedBoxes) {
+  const auto faces = Faces({FaceAt(0, 0, 400), FaceAt(100, 100, 60)});
+  EXPECT_EQ(MatchFaceIndex(PoseWithHeadAt(130, 130, 0.5f), faces), 1);
+}
+
+TEST(ToPersonBodiesTest, FillsKeypointsAndLinksEachFaceOnceBestFirst) {
+  const auto faces = Faces({FaceAt(200, 100, 60)});
+  // Two poses on the same head: the better one gets the face.
+  const std::vector<PersonPose> poses = {PoseWithHeadAt(230, 130, 0.4f),
+                                         PoseWithHeadAt(231, 131, 0.7f)};
+  v1::ModelRef model;
+  model.set_name("movenet_multipose");
+  model.set_version(1);
+  const std::vector<v1::PersonBody> bodies = ToPersonBodies(poses, faces, 400, 200, model);
+  ASSERT_THAT(bodies, SizeIs(2));
+  EXPECT_EQ(bodies[0].face_index(), -1) << "the weaker pose loses the shared face";
+  EXPECT_EQ(bodies[1].face_index(), 0);
+  EXPECT_EQ(bodies[1].index(), 1) << "order kept";
+  ASSERT_EQ(bodies[1].keypoints_size(), kBodyPartCount) << "all 17 keypoints";
+  EXPECT_EQ(bodies[1].keypoints(0).name(), "nose");
+  EXPECT_EQ(bodies[1].keypoints(16).name(), "right_ankle");
+  EXPECT_FLOAT_EQ(bodies[1].keypoints(0).position().x(), 231.0f);
+  EXPECT_FLOAT_EQ(bodies[1].keypoints(0).position_normalized().x(), 231.0f / 400.0f);
+  EXPECT_FLOAT_EQ(bodies[1].keypoints(0).score(), 0.9f);
+  EXPECT_FLOAT_EQ(bodies[1].box().y(), 101.0f);
+  EXPECT_FLOAT_EQ(bodies[1].box().height(), 99.0f) << "clipped to the 200-pixel-high image";
+  EXPECT_FLOAT_EQ(bodies[1].box_normalized().height(), 99.0f / 200.0f);
+  EXPECT_EQ(bodies[1].model().name(), "movenet_multipose");
+}
+
+}  // namespace
+}  // namespace affect::analysis
