@@ -4,6 +4,7 @@
 #   docs/figures/emotion.png   sample3: faces, landmarks, expression bars
 #   docs/figures/attire.png    sample6: garment regions with colour swatches
 #   docs/figures/scene.png     sample1: objects and the scene tag
+#   docs/figures/body.png      sample1: skeletons, posture cues, face mesh attention
 #
 # by starting the built affect-server on the real models (on a free local
 # port, stopped again at the end) and running the built
@@ -82,4 +83,6 @@ figure() {
 figure emotion emotion sample3
 figure attire attire sample6
 figure scene scene sample1
-echo "make-figures: wrote $out_dir/emotion.png, $out_dir/attire.png, $out_dir/scene.png"
+figure body body,attention sample1
+echo "make-figures: wrote $out_dir/emotion.png, $out_dir/attire.png, $out_dir/scene.png," \
+  "$out_dir/body.png"

@@ -7,9 +7,13 @@
 #include "absl/time/clock.h"
 #include "server/analysis/attire/person_mask.h"
 #include "server/analysis/body/body_result.h"
+#include "server/analysis/body/posture_cues.h"
+#include "server/analysis/face/face_attention_result.h"
+#include "server/analysis/face/face_geometry.h"
 #include "server/analysis/image_input.h"
 #include "server/analysis/parameters.h"
 #include "server/analysis/scene/centernet_decoder.h"
+#include "server/common/branch_join.h"
 #include "server/common/logging.h"
 #include "server/common/status_macros.h"
 
@@ -37,9 +41,11 @@ struct ImagePipeline::Job {
   std::shared_ptr<const ImagePipeline> pipeline;  // keeps bindings alive
   absl::Time start;
 
+  // The branches: the first failure answers at once, else the last branch
+  // to finish assembles the answer.
+  BranchJoin join{0, JoinPolicy::kFailFast};
+
   absl::Mutex mutex;
-  int pending ABSL_GUARDED_BY(mutex) = 0;
-  bool finished ABSL_GUARDED_BY(mutex) = false;
   ImageJobCallback done ABSL_GUARDED_BY(mutex);
   v1::ImageAnalysis analysis ABSL_GUARDED_BY(mutex);
   std::optional<v1::Scene> scene ABSL_GUARDED_BY(mutex);
@@ -100,7 +106,8 @@ std::shared_ptr<ImagePipeline> ImagePipeline::Create(const ModelRepository* repo
 
   if (auto model = repository->GetForTask(v1::MODEL_TASK_PERSON_SEGMENTATION); model.ok()) {
     analysis::FitMode fit = analysis::FitMode::kStretch;
-    const absl::Status status = analysis::ReadFitParameter(model->config->parameters(), "fit", &fit);
+    const absl::Status status =
+        analysis::ReadFitParameter(model->config->parameters(), "fit", &fit);
     if (status.ok()) {
       pipeline->segmentation_ = SegmentationBinding{*model, fit};
     } else {
@@ -117,7 +124,7 @@ std::shared_ptr<ImagePipeline> ImagePipeline::Create(const ModelRepository* repo
   if (auto model = repository->GetForTask(v1::MODEL_TASK_BODY_POSE); model.ok()) {
     auto decoder = analysis::MoveNetDecoder::FromConfig(*model->config);
     if (decoder.ok()) {
-      pipeline->pose_ = PoseBinding{*model, *std::move(decoder)};
+      pipeline->pose_ = PoseBinding{*model, *std::move(decoder), analysis::PostureCueOptions{}};
     } else {
       pipeline->pose_ = decoder.status();
     }
@@ -129,7 +136,7 @@ std::shared_ptr<ImagePipeline> ImagePipeline::Create(const ModelRepository* repo
   if (auto model = repository->GetForTask(v1::MODEL_TASK_FACE_MESH); model.ok()) {
     auto reader = analysis::FaceMeshReader::FromConfig(*model->config);
     if (reader.ok()) {
-      pipeline->mesh_ = MeshBinding{*model, *std::move(reader)};
+      pipeline->mesh_ = MeshBinding{*model, *std::move(reader), analysis::FaceGeometryOptions{}};
     } else {
       pipeline->mesh_ = reader.status();
     }
@@ -148,7 +155,8 @@ absl::Status ImagePipeline::Availability(v1::Analysis analysis) const {
       return absl::OkStatus();
     case v1::ANALYSIS_ATTIRE:
       if (!faces_.ok()) return Explain(faces_.status(), "attire (face detection)");
-      if (!segmentation_.ok()) return Explain(segmentation_.status(), "attire (person segmentation)");
+      if (!segmentation_.ok())
+        return Explain(segmentation_.status(), "attire (person segmentation)");
       if (!attire_.ok()) return Explain(attire_.status(), "attire");
       return absl::OkStatus();
     case v1::ANALYSIS_SCENE:
@@ -227,7 +235,7 @@ void ImagePipeline::Analyze(ImageJob input, ImageJobCallback done) const {
   {
     absl::MutexLock lock(&job->mutex);
     job->done = std::move(done);
-    job->pending = int{want_faces} + int{want_objects} + int{want_mask} + int{want_pose};
+    job->join.Add(int{want_faces} + int{want_objects} + int{want_mask} + int{want_pose});
     job->analysis.mutable_size()->set_width(static_cast<uint32_t>(job->input.rgb->cols));
     job->analysis.mutable_size()->set_height(static_cast<uint32_t>(job->input.rgb->rows));
   }
@@ -252,11 +260,11 @@ void ImagePipeline::Analyze(ImageJob input, ImageJobCallback done) const {
 }
 
 void ImagePipeline::Fail(const std::shared_ptr<Job>& job, const absl::Status& status) const {
+  // Only the first failure is answered; the other branches finish unheard.
+  if (!job->join.BranchDone(status).has_value()) return;
   ImageJobCallback done;
   {
     absl::MutexLock lock(&job->mutex);
-    if (job->finished) return;
-    job->finished = true;
     done = std::move(job->done);
   }
   std::move(done)(status);
@@ -277,8 +285,8 @@ void ImagePipeline::RunImageModel(const std::shared_ptr<Job>& job, const ModelHa
   std::vector<std::vector<Tensor>> items;
   items.push_back({std::move(input->tensor)});
   CallModel(model, std::move(items), job->context, workers_,
-            [this, job, transform, decode = std::move(decode)](
-                absl::StatusOr<InferenceResult> result) mutable {
+            [this, job, transform,
+             decode = std::move(decode)](absl::StatusOr<InferenceResult> result) mutable {
               if (!result.ok()) return Fail(job, result.status());
               {
                 absl::MutexLock lock(&job->mutex);
@@ -300,19 +308,18 @@ void ImagePipeline::StartFaces(const std::shared_ptr<Job>& job) const {
     if (overrides.max_faces) options.max_detections = *overrides.max_faces;
     if (overrides.min_face_size_px) options.min_face_size = *overrides.min_face_size_px;
     if (overrides.face_score_threshold) options.score_threshold = *overrides.face_score_threshold;
-    auto custom = analysis::FaceDetectionDecoder::Create(options, binding.decoder.input_width(),
-                                                         binding.decoder.input_height(),
-                                                         binding.layers);
+    auto custom = analysis::FaceDetectionDecoder::Create(
+        options, binding.decoder.input_width(), binding.decoder.input_height(), binding.layers);
     if (!custom.ok()) return Fail(job, custom.status());
     decoder = std::make_shared<const analysis::FaceDetectionDecoder>(*std::move(custom));
   } else {
-    decoder = std::shared_ptr<const analysis::FaceDetectionDecoder>(job->pipeline,
-                                                                    &binding.decoder);
+    decoder =
+        std::shared_ptr<const analysis::FaceDetectionDecoder>(job->pipeline, &binding.decoder);
   }
   RunImageModel(
       job, binding.model, decoder->options().fit, start,
-      [this, job, decoder](const InferenceResult& result,
-                           const analysis::InputTransform& transform, absl::Time post_start) {
+      [this, job, decoder](const InferenceResult& result, const analysis::InputTransform& transform,
+                           absl::Time post_start) {
         auto detections = decoder->Decode(result.outputs.at(0), transform);
         if (!detections.ok()) return Fail(job, detections.status());
         const cv::Mat& rgb = *job->input.rgb;
@@ -326,7 +333,7 @@ void ImagePipeline::StartFaces(const std::shared_ptr<Job>& job) const {
           absl::MutexLock lock(&job->mutex);
           for (v1::Face& face : faces) *job->analysis.add_faces() = std::move(face);
           job->timings.postprocess += absl::Now() - post_start;
-          if (run_mesh) ++job->pending;
+          if (run_mesh) job->join.Add();
         }
         if (run_mesh) {
           RunOnPoolOrInline(workers_,
@@ -341,8 +348,8 @@ void ImagePipeline::StartFaces(const std::shared_ptr<Job>& job) const {
                        absl::MutexLock lock(&job->mutex);
                        for (size_t i = 0; i < expressions->expressions.size(); ++i) {
                          if (expressions->expressions[i].has_value()) {
-                           *job->analysis.mutable_faces(static_cast<int>(i))
-                                ->mutable_expression() = *expressions->expressions[i];
+                           *job->analysis.mutable_faces(static_cast<int>(i))->mutable_expression() =
+                               *expressions->expressions[i];
                          }
                        }
                        job->timings.Merge(expressions->timings);
@@ -360,34 +367,33 @@ void ImagePipeline::StartObjects(const std::shared_ptr<Job>& job) const {
   const ImageOverrides& overrides = job->input.overrides;
   if (overrides.object_score_threshold || overrides.max_objects) {
     analysis::CenterNetOptions options = binding.describer.decoder().options();
-    if (overrides.object_score_threshold) options.score_threshold = *overrides.object_score_threshold;
+    if (overrides.object_score_threshold)
+      options.score_threshold = *overrides.object_score_threshold;
     if (overrides.max_objects) options.max_detections = *overrides.max_objects;
     const analysis::CenterNetDecoder& base = binding.describer.decoder();
     auto decoder = analysis::CenterNetDecoder::Create(options, base.labels(), base.input_width(),
                                                       base.input_height());
     if (!decoder.ok()) return Fail(job, decoder.status());
-    auto custom = analysis::SceneDescriber::Create(*std::move(decoder),
-                                                   analysis::SceneDescriberOptions(),
-                                                   RefOf(binding.model));
+    auto custom = analysis::SceneDescriber::Create(
+        *std::move(decoder), analysis::SceneDescriberOptions(), RefOf(binding.model));
     if (!custom.ok()) return Fail(job, custom.status());
     describer = std::make_shared<const analysis::SceneDescriber>(*std::move(custom));
   } else {
     describer = std::shared_ptr<const analysis::SceneDescriber>(job->pipeline, &binding.describer);
   }
-  RunImageModel(job, binding.model, describer->fit(), start,
-                [this, job, describer](const InferenceResult& result,
-                                       const analysis::InputTransform& transform,
-                                       absl::Time post_start) {
-                  auto scene = describer->Describe(result.outputs.at(0), transform,
-                                                   *job->input.rgb);
-                  if (!scene.ok()) return Fail(job, scene.status());
-                  {
-                    absl::MutexLock lock(&job->mutex);
-                    job->scene = *std::move(scene);
-                    job->timings.postprocess += absl::Now() - post_start;
-                  }
-                  FinishBranch(job);
-                });
+  RunImageModel(
+      job, binding.model, describer->fit(), start,
+      [this, job, describer](const InferenceResult& result,
+                             const analysis::InputTransform& transform, absl::Time post_start) {
+        auto scene = describer->Describe(result.outputs.at(0), transform, *job->input.rgb);
+        if (!scene.ok()) return Fail(job, scene.status());
+        {
+          absl::MutexLock lock(&job->mutex);
+          job->scene = *std::move(scene);
+          job->timings.postprocess += absl::Now() - post_start;
+        }
+        FinishBranch(job);
+      });
 }
 
 void ImagePipeline::StartSegmentation(const std::shared_ptr<Job>& job) const {
@@ -454,12 +460,9 @@ void ImagePipeline::StartMesh(
                 if (!landmarks.ok()) return Fail(job, landmarks.status());
                 // A crop the mesh does not confirm as a face gets no attention.
                 if (!mesh.reader.Accepts(*landmarks)) continue;
-                v1::FaceAttention face_attention;
-                face_attention.set_mesh_confidence(landmarks->confidence);
-                *face_attention.mutable_model() = RefOf(mesh.model);
-                // filled by attention rules (issue 18): head_pose, left_eye_openness,
-                // right_eye_openness and mouth_openness from *landmarks.
-                attention[i] = std::move(face_attention);
+                attention[i] = analysis::ToFaceAttention(
+                    *landmarks, analysis::MeasureFaceGeometry(*landmarks, mesh.geometry),
+                    RefOf(mesh.model));
               }
               {
                 absl::MutexLock lock(&job->mutex);
@@ -481,12 +484,11 @@ void ImagePipeline::FinishBranch(const std::shared_ptr<Job>& job) const {
   std::optional<v1::Scene> scene;
   cv::Mat person_mask;
   std::vector<analysis::PersonPose> poses;
+  if (!job->join.BranchDone(absl::OkStatus()).has_value()) return;
   {
+    // Every branch has finished without a failure: from here on this thread
+    // alone owns the job's results.
     absl::MutexLock lock(&job->mutex);
-    if (job->finished || --job->pending > 0) return;
-    // Every branch has finished: from here on this thread alone owns the
-    // job's results (a late Fail sees `finished` and returns).
-    job->finished = true;
     done = std::move(job->done);
     result.analysis = std::move(job->analysis);
     result.timings = job->timings;
@@ -494,6 +496,25 @@ void ImagePipeline::FinishBranch(const std::shared_ptr<Job>& job) const {
     scene = std::move(job->scene);
     person_mask = std::move(job->person_mask);
     poses = std::move(job->poses);
+  }
+  // Bodies first: attire places each person's garments from their pose.
+  std::vector<std::optional<analysis::PersonPose>> pose_of_face;
+  if (job->input.body) {
+    // After every branch, so that bodies link to the faces of this image.
+    const absl::Time start = absl::Now();
+    std::vector<v1::PersonBody> bodies =
+        analysis::ToPersonBodies(poses, result.analysis.faces(), job->input.rgb->cols,
+                                 job->input.rgb->rows, RefOf(pose_->model));
+    pose_of_face.resize(static_cast<size_t>(result.analysis.faces_size()));
+    for (size_t i = 0; i < bodies.size(); ++i) {
+      analysis::AddPostureCues(poses[i], pose_->posture, &bodies[i]);
+      const int face = bodies[i].face_index();
+      if (face >= 0 && face < result.analysis.faces_size()) {
+        pose_of_face[static_cast<size_t>(face)] = poses[i];
+      }
+      *result.analysis.add_bodies() = std::move(bodies[i]);
+    }
+    result.timings.postprocess += absl::Now() - start;
   }
   if (job->input.attire) {
     const absl::Time start = absl::Now();
@@ -503,23 +524,14 @@ void ImagePipeline::FinishBranch(const std::shared_ptr<Job>& job) const {
       objects = &scene->objects();
       attire_models.push_back(scene->detector());
     }
+    if (job->input.body) attire_models.push_back(RefOf(pose_->model));
     auto attire = attire_->Describe(*job->input.rgb, result.analysis.faces(), person_mask, objects,
-                                    attire_models);
+                                    attire_models, pose_of_face);
     if (!attire.ok()) return std::move(done)(attire.status());
     for (v1::PersonAttire& person : *attire) *result.analysis.add_attire() = std::move(person);
     result.timings.postprocess += absl::Now() - start;
   }
   if (job->input.scene && scene.has_value()) *result.analysis.mutable_scene() = *std::move(scene);
-  if (job->input.body) {
-    // After every branch, so that bodies link to the faces of this image.
-    const absl::Time start = absl::Now();
-    std::vector<v1::PersonBody> bodies =
-        analysis::ToPersonBodies(poses, result.analysis.faces(), job->input.rgb->cols,
-                                 job->input.rgb->rows, RefOf(pose_->model));
-    // filled by posture rules (issue 18): PersonBody.cues from poses[i].
-    for (v1::PersonBody& body : bodies) *result.analysis.add_bodies() = std::move(body);
-    result.timings.postprocess += absl::Now() - start;
-  }
   std::move(done)(std::move(result));
 }
 

@@ -24,7 +24,9 @@
 #include "absl/status/statusor.h"
 #include "server/analysis/attire/attire_describer.h"
 #include "server/analysis/body/movenet_decoder.h"
+#include "server/analysis/body/posture_cues.h"
 #include "server/analysis/face/face_detection_decoder.h"
+#include "server/analysis/face/face_geometry.h"
 #include "server/analysis/face/face_mesh.h"
 #include "server/analysis/scene/scene_describer.h"
 #include "server/engine/thread_pool.h"
@@ -81,10 +83,12 @@ class ImagePipeline : public std::enable_shared_from_this<ImagePipeline> {
   struct PoseBinding {
     ModelHandle model;
     analysis::MoveNetDecoder decoder;
+    analysis::PostureCueOptions posture;  // the documented defaults
   };
   struct MeshBinding {
     ModelHandle model;
     analysis::FaceMeshReader reader;
+    analysis::FaceGeometryOptions geometry;  // the documented defaults
   };
   struct Job;
 

@@ -5,6 +5,7 @@
 // are not prepared.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,17 @@ TEST_F(BodyAttentionServiceTest, BodyAndAttentionOfADemoPhoto) {
     EXPECT_LE(attention.mesh_confidence(), 1.0f) << "face " << face.index();
     EXPECT_EQ(attention.model().name(), "facemesh") << "face " << face.index();
     EXPECT_FALSE(face.has_expression()) << "EMOTION was not asked for";
+    // The women look at the camera with open eyes and closed or smiling
+    // mouths: the geometry rules on the real mesh must say so.
+    ASSERT_TRUE(attention.has_head_pose()) << "face " << face.index();
+    EXPECT_LT(std::abs(attention.head_pose().yaw_degrees()), 45.0f) << "face " << face.index();
+    ASSERT_TRUE(attention.has_left_eye_openness() && attention.has_right_eye_openness())
+        << "face " << face.index();
+    EXPECT_GT(attention.left_eye_openness(), 0.3f) << "face " << face.index() << " eyes open";
+    EXPECT_GT(attention.right_eye_openness(), 0.3f) << "face " << face.index() << " eyes open";
+    EXPECT_GT(attention.left_eye_aspect_ratio(), 0.15f) << "face " << face.index();
+    ASSERT_TRUE(attention.has_mouth_openness()) << "face " << face.index();
+    EXPECT_LT(attention.mouth_openness(), 0.5f) << "face " << face.index() << " no yawn";
   }
   EXPECT_EQ(image.attire_size(), 0) << "ATTIRE was not asked for";
   EXPECT_FALSE(image.has_scene()) << "SCENE was not asked for";
@@ -98,6 +110,26 @@ TEST_F(BodyAttentionServiceTest, BodyAndAttentionOfADemoPhoto) {
   EXPECT_THAT(models, Contains("facemesh"));
   EXPECT_THAT(models, Contains("blazeface"));
   EXPECT_THAT(models, Not(Contains("centernet")));
+}
+
+TEST_F(BodyAttentionServiceTest, AttireTakesTheUpperGarmentFromThePoseWhenBodyRuns) {
+  const v1::AnalyzeResponse with_body = Analyze(1, {v1::ANALYSIS_ATTIRE, v1::ANALYSIS_BODY});
+  const v1::AnalyzeResponse without = Analyze(1, {v1::ANALYSIS_ATTIRE});
+  ASSERT_EQ(with_body.image().attire_size(), without.image().attire_size());
+  ASSERT_GT(with_body.image().attire_size(), 0);
+  int from_pose = 0;
+  for (const v1::PersonAttire& person : with_body.image().attire()) {
+    for (const v1::GarmentRegion& region : person.garments()) {
+      if (region.source() == v1::REGION_SOURCE_POSE) ++from_pose;
+    }
+  }
+  EXPECT_GT(from_pose, 0) << "the women's shoulders and hips are in view";
+  EXPECT_THAT(ModelNames(with_body), Contains("movenet_multipose"));
+  for (const v1::PersonAttire& person : without.image().attire()) {
+    for (const v1::GarmentRegion& region : person.garments()) {
+      EXPECT_EQ(region.source(), v1::REGION_SOURCE_FACE_GEOMETRY) << "no pose without BODY";
+    }
+  }
 }
 
 TEST_F(BodyAttentionServiceTest, PoseAndMeshRunOnlyWhenAsked) {

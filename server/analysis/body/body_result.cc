@@ -86,4 +86,23 @@ std::vector<v1::PersonBody> ToPersonBodies(
   return bodies;
 }
 
+v1::PostureCue ToProto(const PostureCue& cue) {
+  v1::PostureCue out;
+  out.set_name(PostureCueName(cue.kind));
+  out.set_score(cue.score);
+  if (!cue.evidence.empty()) out.add_evidence(cue.evidence);
+  return out;
+}
+
+void AddPostureCues(const PersonPose& pose, const PostureCueOptions& options,
+                    v1::PersonBody* body) {
+  std::vector<PostureCue> cues = ComputePostureCues(pose, options);
+  cues.erase(
+      std::remove_if(cues.begin(), cues.end(), [](const PostureCue& c) { return !c.present; }),
+      cues.end());
+  std::stable_sort(cues.begin(), cues.end(),
+                   [](const PostureCue& a, const PostureCue& b) { return a.score > b.score; });
+  for (const PostureCue& cue : cues) *body->add_cues() = ToProto(cue);
+}
+
 }  // namespace affect::analysis

@@ -75,5 +75,41 @@ TEST(ToPersonBodiesTest, FillsKeypointsAndLinksEachFaceOnceBestFirst) {
   EXPECT_EQ(bodies[1].model().name(), "movenet_multipose");
 }
 
+// Both wrists well above their shoulders: arms raised, and nothing else
+// present (the head is upright over level shoulders, far from the wrists).
+TEST(AddPostureCuesTest, ReportsTheCuesThatHoldStrongestFirst) {
+  PersonPose pose;
+  pose.at(BodyPart::kNose) = {200, 100, 0.9f};
+  pose.at(BodyPart::kLeftEye) = {210, 90, 0.9f};
+  pose.at(BodyPart::kRightEye) = {190, 90, 0.9f};
+  pose.at(BodyPart::kLeftEar) = {220, 95, 0.9f};
+  pose.at(BodyPart::kRightEar) = {180, 95, 0.9f};
+  pose.at(BodyPart::kLeftShoulder) = {250, 180, 0.9f};
+  pose.at(BodyPart::kRightShoulder) = {150, 180, 0.9f};
+  pose.at(BodyPart::kLeftElbow) = {290, 120, 0.9f};
+  pose.at(BodyPart::kRightElbow) = {110, 120, 0.9f};
+  pose.at(BodyPart::kLeftWrist) = {300, 40, 0.9f};
+  pose.at(BodyPart::kRightWrist) = {100, 40, 0.9f};
+  pose.at(BodyPart::kLeftHip) = {235, 310, 0.9f};
+  pose.at(BodyPart::kRightHip) = {165, 310, 0.9f};
+  v1::PersonBody body;
+  AddPostureCues(pose, PostureCueOptions{}, &body);
+  ASSERT_GE(body.cues_size(), 1);
+  EXPECT_EQ(body.cues(0).name(), "arms_raised");
+  EXPECT_GE(body.cues(0).score(), 0.5f);
+  ASSERT_THAT(body.cues(0).evidence(), SizeIs(1));
+  for (int i = 1; i < body.cues_size(); ++i) {
+    EXPECT_LE(body.cues(i).score(), body.cues(i - 1).score()) << "strongest first";
+  }
+  for (const v1::PostureCue& cue : body.cues()) {
+    EXPECT_NE(cue.name(), "hand_near_face") << "the wrists are far above the head";
+    EXPECT_NE(cue.name(), "arms_crossed");
+  }
+
+  v1::PersonBody unseen;
+  AddPostureCues(PersonPose{}, PostureCueOptions{}, &unseen);
+  EXPECT_EQ(unseen.cues_size(), 0) << "no keypoint seen, no cue";
+}
+
 }  // namespace
 }  // namespace affect::analysis
