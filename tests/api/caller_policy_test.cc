@@ -38,13 +38,13 @@ TEST(CallerPolicyTest, ParsesEveryLineWithItsSettings) {
 
   const CallerPolicy* research = policies->Find("tok-research");
   ASSERT_NE(research, nullptr);
-  EXPECT_EQ(research->allowed.size(), 4u) << "analyses=all";
+  EXPECT_EQ(research->allowed.size(), 6u) << "analyses=all";
   EXPECT_DOUBLE_EQ(research->max_requests_per_second.value_or(0), 2.5);
 
   const CallerPolicy* plain = policies->Find("tok-plain");
   ASSERT_NE(plain, nullptr) << "a token alone (the old format) is a caller";
   EXPECT_EQ(plain->name, "caller-5") << "named after its line";
-  EXPECT_EQ(plain->allowed.size(), 4u) << "a bare token allows everything";
+  EXPECT_EQ(plain->allowed.size(), 6u) << "a bare token allows everything";
   EXPECT_FALSE(plain->max_streams.has_value());
 }
 
@@ -61,14 +61,14 @@ TEST(CallerPolicyTest, OldSingleTokenFileStillWorks) {
   auto policies = CallerPolicies::Parse("t0ken\n", "token");
   ASSERT_THAT(policies, IsOk());
   ASSERT_NE(policies->Find("t0ken"), nullptr);
-  EXPECT_EQ(policies->Find("t0ken")->allowed.size(), 4u);
+  EXPECT_EQ(policies->Find("t0ken")->allowed.size(), 6u);
 }
 
 TEST(CallerPolicyTest, NoFileMeansAnonymousWithEverything) {
   const CallerPolicies policies;
   EXPECT_FALSE(policies.requires_token());
   EXPECT_EQ(policies.anonymous().name, "anonymous");
-  EXPECT_EQ(policies.anonymous().allowed.size(), 4u);
+  EXPECT_EQ(policies.anonymous().allowed.size(), 6u);
   EXPECT_EQ(policies.All().size(), 1u);
 }
 
