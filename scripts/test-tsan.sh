@@ -2,9 +2,10 @@
 # ThreadSanitizer over the engine, stream, pipeline and api tests (issue 16),
 # in ./build-tsan: the batcher, thread pool and admission queue; the frame
 # scheduler and stream state; and the whole server in process over gRPC on
-# loopback (unary calls, streams, drain, faults), whose image and voice
-# pipelines run on the worker pool against the real models. Builds only
-# those test binaries (and affect-server for the tests that start it).
+# loopback (unary calls, streams, drain, faults, admission, tokens), whose
+# image and voice pipelines run on the worker pool (there is no separate
+# pipeline test binary). Builds only those test binaries (and affect-server
+# for the tests that start it).
 #
 # absl::Mutex / CondVar (ours and gRPC's) and absl::Status's reference count
 # are made visible to TSan by cmake/tsan/absl_tsan_annotations.cc (Debian's
@@ -21,9 +22,14 @@ scope="${AFFECT_TSAN_SCOPE:-all}"
 
 engine_targets=(engine_test engine_torch_test)
 stream_targets=(stream_test stream_responsible_test)
+# Not the api tests on the real models (api_real_models_test,
+# api_real_photo_acceptance_test, api_uncertain_expression_test): their model
+# configs have a map field, and protobuf's map_field.h adds members under
+# TSan (seq1_, seq2_) that Debian's uninstrumented libprotobuf does not have,
+# so parsing them crashes in a TSan build. The same server code runs here on
+# the tests' tiny generated models.
 api_targets=(api_unit_test api_caller_policy_test api_server_test api_service_behaviour_test
              api_admission_test api_caller_policy_service_test api_privacy_test api_fault_test
-             api_real_models_test api_real_photo_acceptance_test api_uncertain_expression_test
              api_binary_test api_fault_binary_test)
 case "$scope" in
   engine) targets=("${engine_targets[@]}") ;;
@@ -34,8 +40,13 @@ esac
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DAFFECT_SANITIZER=thread -DAFFECT_BUILD_BENCHMARKS=OFF >/dev/null
 start=$(date +%s)
+# ignore_noninstrumented_modules: what intercepted calls (memcpy, recvmsg,
+# free ...) do when called from a library that was not built with TSan
+# (gRPC, protobuf, LibTorch, OpenCV from Debian) is not checked: those
+# libraries synchronise in ways TSan cannot see (lock-free queues, epoll), so
+# their own buffers would look racy. Every access from our code still is.
 # Test discovery runs each binary at build time: under TSan too.
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/scripts/tsan.supp"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$root/scripts/tsan.supp"
 ninja -C "$build_dir" -j "${AFFECT_JOBS:-2}" "${targets[@]}"
 echo "== ThreadSanitizer: built ${#targets[@]} test binaries in $(( $(date +%s) - start )) s"
 
@@ -47,9 +58,11 @@ if [ "$scope" = engine ]; then
     -R '^(AdmissionQueue|FakeClock|RealClock|DynamicBatcher|ThreadPool|TorchBatchExecutor)' \
     || status=$?
 else
-  # Every test of the binaries built above (the others are *_NOT_BUILT);
-  # scripts and long runs are not ours to check here.
-  ctest --output-on-failure --timeout 600 -j "${AFFECT_JOBS:-2}" -E '_NOT_BUILT$|^model_' \
+  # Every test of the binaries built above (the others are *_NOT_BUILT, or
+  # left over from an earlier build); scripts and long runs are not ours to
+  # check here.
+  ctest --output-on-failure --timeout 600 -j "${AFFECT_JOBS:-2}" \
+    -E '_NOT_BUILT$|^model_|^(RealModelsServiceTest|RealPhotoAcceptanceTest|UncertainExpressionTest)[.]' \
     -LE 'heavy|deploy|conversion|soak|fuzz' || status=$?
 fi
 echo "== ThreadSanitizer: tests ran in $(( $(date +%s) - start )) s"

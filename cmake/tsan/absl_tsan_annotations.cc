@@ -21,13 +21,12 @@
 // Functions the library calls internally (LockSlow, UnrefSlow, AwaitCommon,
 // WaitCommon ...) are not interposed: the public entry points bracket them.
 #include <dlfcn.h>
+#include <sanitizer/tsan_interface.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-
-#include <sanitizer/tsan_interface.h>
 
 #include "absl/base/options.h"
 #include "absl/status/status.h"
@@ -56,6 +55,22 @@ Fn Real(const char* rest) {
   return reinterpret_cast<Fn>(symbol);
 }
 
+// Abseil's entry points call one another through the PLT (WaitWithTimeout
+// calls WaitWithDeadline, ...), so they reach these definitions again: only
+// the outermost call on a thread is annotated.
+thread_local int interposed_depth = 0;
+class Outermost {
+ public:
+  Outermost() : outermost_(interposed_depth++ == 0) {}
+  ~Outermost() { --interposed_depth; }
+  Outermost(const Outermost&) = delete;
+  Outermost& operator=(const Outermost&) = delete;
+  explicit operator bool() const { return outermost_; }
+
+ private:
+  const bool outermost_;
+};
+
 // Locking: pre_lock, the real call, post_lock (or try_lock_failed).
 template <typename Call>
 auto Locking(void* mu, unsigned flags, Call call) {
@@ -81,6 +96,19 @@ auto ReleasedDuring(void* mu, Call call) {
   return result;
 }
 
+// Abseil evaluates a Condition with the mutex held, but inside the library
+// (in the waiting thread, or in the thread that unlocks), where TSan sees
+// no lock: the wrapped condition first acquires what the mutex's unlocks
+// released, so the guarded reads it makes are ordered after the writes.
+struct AnnotatedCondition {
+  const absl::Condition* condition;
+  void* mu;
+};
+bool EvalAnnotated(AnnotatedCondition* wrapped) {
+  __tsan_acquire(wrapped->mu);
+  return wrapped->condition->Eval();
+}
+
 }  // namespace
 
 namespace absl {
@@ -88,11 +116,15 @@ ABSL_NAMESPACE_BEGIN
 
 void Mutex::Lock() {
   static const auto real = Real<void (*)(Mutex*)>("5Mutex4LockEv");
+  Outermost call;
+  if (!call) return real(this);
   Locking(this, 0, [&] { return real(this), true; });
 }
 
 void Mutex::Unlock() {
   static const auto real = Real<void (*)(Mutex*)>("5Mutex6UnlockEv");
+  Outermost call;
+  if (!call) return real(this);
   __tsan_mutex_pre_unlock(this, 0);
   real(this);
   __tsan_mutex_post_unlock(this, 0);
@@ -100,16 +132,22 @@ void Mutex::Unlock() {
 
 bool Mutex::TryLock() {
   static const auto real = Real<bool (*)(Mutex*)>("5Mutex7TryLockEv");
+  Outermost call;
+  if (!call) return real(this);
   return Locking(this, __tsan_mutex_try_lock, [&] { return real(this); });
 }
 
 void Mutex::ReaderLock() {
   static const auto real = Real<void (*)(Mutex*)>("5Mutex10ReaderLockEv");
+  Outermost call;
+  if (!call) return real(this);
   Locking(this, __tsan_mutex_read_lock, [&] { return real(this), true; });
 }
 
 void Mutex::ReaderUnlock() {
   static const auto real = Real<void (*)(Mutex*)>("5Mutex12ReaderUnlockEv");
+  Outermost call;
+  if (!call) return real(this);
   __tsan_mutex_pre_unlock(this, __tsan_mutex_read_lock);
   real(this);
   __tsan_mutex_post_unlock(this, __tsan_mutex_read_lock);
@@ -117,88 +155,132 @@ void Mutex::ReaderUnlock() {
 
 bool Mutex::ReaderTryLock() {
   static const auto real = Real<bool (*)(Mutex*)>("5Mutex13ReaderTryLockEv");
-  return Locking(this, __tsan_mutex_read_lock | __tsan_mutex_try_lock,
-                 [&] { return real(this); });
+  Outermost call;
+  if (!call) return real(this);
+  return Locking(this, __tsan_mutex_read_lock | __tsan_mutex_try_lock, [&] { return real(this); });
 }
 
 void Mutex::LockWhen(const Condition& cond) {
   static const auto real =
       Real<void (*)(Mutex*, const Condition&)>("5Mutex8LockWhenERKNS0_9ConditionE");
-  Locking(this, 0, [&] { return real(this, cond), true; });
+  Outermost call;
+  if (!call) return real(this, cond);
+  AnnotatedCondition wrapped{&cond, this};
+  const Condition annotated(&EvalAnnotated, &wrapped);
+  Locking(this, 0, [&] { return real(this, annotated), true; });
 }
 
 bool Mutex::LockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
   // Returns whether the condition held; the mutex is held either way.
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Duration)>(
       "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  Outermost call;
+  if (!call) return real(this, cond, timeout);
+  AnnotatedCondition wrapped{&cond, this};
+  const Condition annotated(&EvalAnnotated, &wrapped);
   bool result = false;
-  Locking(this, 0, [&] { return result = real(this, cond, timeout), true; });
+  Locking(this, 0, [&] { return result = real(this, annotated, timeout), true; });
   return result;
 }
 
 bool Mutex::LockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Time)>(
       "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  Outermost call;
+  if (!call) return real(this, cond, deadline);
+  AnnotatedCondition wrapped{&cond, this};
+  const Condition annotated(&EvalAnnotated, &wrapped);
   bool result = false;
-  Locking(this, 0, [&] { return result = real(this, cond, deadline), true; });
+  Locking(this, 0, [&] { return result = real(this, annotated, deadline), true; });
   return result;
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
   static const auto real =
       Real<void (*)(Mutex*, const Condition&)>("5Mutex14ReaderLockWhenERKNS0_9ConditionE");
-  Locking(this, __tsan_mutex_read_lock, [&] { return real(this, cond), true; });
+  Outermost call;
+  if (!call) return real(this, cond);
+  AnnotatedCondition wrapped{&cond, this};
+  const Condition annotated(&EvalAnnotated, &wrapped);
+  Locking(this, __tsan_mutex_read_lock, [&] { return real(this, annotated), true; });
 }
 
 bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Duration)>(
       "5Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  Outermost call;
+  if (!call) return real(this, cond, timeout);
+  AnnotatedCondition wrapped{&cond, this};
+  const Condition annotated(&EvalAnnotated, &wrapped);
   bool result = false;
-  Locking(this, __tsan_mutex_read_lock, [&] { return result = real(this, cond, timeout), true; });
+  Locking(this, __tsan_mutex_read_lock,
+          [&] { return result = real(this, annotated, timeout), true; });
   return result;
 }
 
 bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Time)>(
       "5Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  Outermost call;
+  if (!call) return real(this, cond, deadline);
+  AnnotatedCondition wrapped{&cond, this};
+  const Condition annotated(&EvalAnnotated, &wrapped);
   bool result = false;
   Locking(this, __tsan_mutex_read_lock,
-          [&] { return result = real(this, cond, deadline), true; });
+          [&] { return result = real(this, annotated, deadline), true; });
   return result;
 }
 
 void Mutex::Await(const Condition& cond) {
   static const auto real =
       Real<void (*)(Mutex*, const Condition&)>("5Mutex5AwaitERKNS0_9ConditionE");
-  ReleasedDuring(this, [&] { return real(this, cond), true; });
+  Outermost call;
+  if (!call) return real(this, cond);
+  AnnotatedCondition wrapped{&cond, this};
+  const Condition annotated(&EvalAnnotated, &wrapped);
+  ReleasedDuring(this, [&] { return real(this, annotated), true; });
 }
 
 bool Mutex::AwaitWithTimeout(const Condition& cond, absl::Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Duration)>(
       "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  return ReleasedDuring(this, [&] { return real(this, cond, timeout); });
+  Outermost call;
+  if (!call) return real(this, cond, timeout);
+  AnnotatedCondition wrapped{&cond, this};
+  const Condition annotated(&EvalAnnotated, &wrapped);
+  return ReleasedDuring(this, [&] { return real(this, annotated, timeout); });
 }
 
 bool Mutex::AwaitWithDeadline(const Condition& cond, absl::Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Time)>(
       "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  return ReleasedDuring(this, [&] { return real(this, cond, deadline); });
+  Outermost call;
+  if (!call) return real(this, cond, deadline);
+  AnnotatedCondition wrapped{&cond, this};
+  const Condition annotated(&EvalAnnotated, &wrapped);
+  return ReleasedDuring(this, [&] { return real(this, annotated, deadline); });
 }
 
 void CondVar::Wait(Mutex* mu) {
   static const auto real = Real<void (*)(CondVar*, Mutex*)>("7CondVar4WaitEPNS0_5MutexE");
+  Outermost call;
+  if (!call) return real(this, mu);
   ReleasedDuring(mu, [&] { return real(this, mu), true; });
 }
 
 bool CondVar::WaitWithTimeout(Mutex* mu, absl::Duration timeout) {
   static const auto real = Real<bool (*)(CondVar*, Mutex*, absl::Duration)>(
       "7CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
+  Outermost call;
+  if (!call) return real(this, mu, timeout);
   return ReleasedDuring(mu, [&] { return real(this, mu, timeout); });
 }
 
 bool CondVar::WaitWithDeadline(Mutex* mu, absl::Time deadline) {
   static const auto real = Real<bool (*)(CondVar*, Mutex*, absl::Time)>(
       "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
+  Outermost call;
+  if (!call) return real(this, mu, deadline);
   return ReleasedDuring(mu, [&] { return real(this, mu, deadline); });
 }
 
