@@ -30,6 +30,16 @@ if(NOT AFFECT_SANITIZER STREQUAL "")
   endif()
   string(REPLACE ";" "," _affect_sanitizer_list "${_affect_sanitizers}")
   set(_affect_sanitizer_flags -fsanitize=${_affect_sanitizer_list} -fno-omit-frame-pointer)
+  if("thread" IN_LIST _affect_sanitizers)
+    # Debian's libraries are not built with TSan, and headers that change
+    # their layout under TSan must describe them as built: protobuf's
+    # map_field.h adds two members to MapFieldBase when __SANITIZE_THREAD__
+    # is defined, and libprotobuf then misreads every map field (a SEGV
+    # parsing any model config with `parameters`). Undefining the macro keeps
+    # the instrumentation (-fsanitize=thread); only the TSan extras that
+    # headers select with it go.
+    add_compile_options(-U__SANITIZE_THREAD__)
+  endif()
   if("thread" IN_LIST _affect_sanitizers AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # GCC warns (-Wtsan) that TSan does not model std::atomic_thread_fence,
     # used inline by Abseil's flag header (absl/flags/internal/sequence_lock.h),

@@ -98,15 +98,18 @@ auto ReleasedDuring(void* mu, Call call) {
 
 // Abseil evaluates a Condition with the mutex held, but inside the library
 // (in the waiting thread, or in the thread that unlocks), where TSan sees
-// no lock: the wrapped condition first acquires what the mutex's unlocks
-// released, so the guarded reads it makes are ordered after the writes.
+// no lock: the wrapped condition acquires what the mutex's unlocks released
+// and releases after it, like a critical section of its own, so the guarded
+// reads it makes are ordered with the writes made under the lock.
 struct AnnotatedCondition {
   const absl::Condition* condition;
   void* mu;
 };
 bool EvalAnnotated(AnnotatedCondition* wrapped) {
   __tsan_acquire(wrapped->mu);
-  return wrapped->condition->Eval();
+  const bool result = wrapped->condition->Eval();
+  __tsan_release(wrapped->mu);
+  return result;
 }
 
 }  // namespace
