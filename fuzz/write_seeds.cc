@@ -4,18 +4,17 @@
 //
 //   affect_fuzz_seeds OUTPUT_DIR SOURCE_DIR
 // writes OUTPUT_DIR/{image,audio,model_config,http_request,log_escape,
-// analyze_request}/*.
+// analyze_request,stream_protocol}/*.
 // SOURCE_DIR is the repository (the committed model configs are seeds).
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <string>
-#include <vector>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <string>
+#include <vector>
 
 #include "affect/v1/affect_service.pb.h"
 
@@ -38,15 +37,16 @@ cv::Mat Gradient(int width, int height) {
   cv::Mat image(height, width, CV_8UC3);
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
-      image.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uint8_t>(x * 16),
-                                            static_cast<uint8_t>(y * 16),
-                                            static_cast<uint8_t>((x + y) * 8));
+      image.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(static_cast<uint8_t>(x * 16), static_cast<uint8_t>(y * 16),
+                    static_cast<uint8_t>((x + y) * 8));
     }
   }
   return image;
 }
 
-std::string Encode(const char* extension, const cv::Mat& image, const std::vector<int>& params = {}) {
+std::string Encode(const char* extension, const cv::Mat& image,
+                   const std::vector<int>& params = {}) {
   std::vector<uint8_t> bytes;
   cv::imencode(extension, image, bytes, params);
   return std::string(bytes.begin(), bytes.end());
@@ -125,6 +125,139 @@ std::string AudioPrefix(uint8_t mode, bool f32, uint32_t rate, uint8_t channels)
   return out;
 }
 
+// One record of the stream_protocol fuzzer's script: action, 2-byte length,
+// payload (stream_protocol_fuzzer.cc).
+enum StreamAction : uint8_t { kMessage = 0, kFinish = 1, kClock = 2, kVoice = 3, kHalfClose = 4 };
+std::string Record(StreamAction action, const std::string& payload = "") {
+  std::string out(1, static_cast<char>(action));
+  PutLe(&out, static_cast<uint32_t>(payload.size()), 2);
+  return out + payload;
+}
+std::string Message(const affect::v1::StreamRequest& request) {
+  return Record(kMessage, request.SerializeAsString());
+}
+std::string ConfigMessage(const affect::v1::StreamConfig& config) {
+  affect::v1::StreamRequest request;
+  *request.mutable_config() = config;
+  return Message(request);
+}
+std::string FrameMessage(uint64_t sequence, int64_t timestamp_us) {
+  affect::v1::StreamRequest request;
+  request.mutable_frame()->set_sequence(sequence);
+  request.mutable_frame()->set_timestamp_us(timestamp_us);
+  return Message(request);
+}
+std::string AudioMessage(int64_t timestamp_us, const std::string& data) {
+  affect::v1::StreamRequest request;
+  request.mutable_audio()->set_timestamp_us(timestamp_us);
+  request.mutable_audio()->set_data(data);
+  return Message(request);
+}
+// Frame `which` of the running ones finishes: 0 ok, 2 failed, 3 too old;
+// then faces (count, and x, y, w, h, expression flag, class per face).
+std::string FinishRecord(uint8_t which, uint8_t how, uint8_t faces) {
+  std::string payload{static_cast<char>(which), static_cast<char>(how), static_cast<char>(faces)};
+  for (uint8_t i = 0; i < faces; ++i) {
+    payload += std::string{static_cast<char>(40 * i), 60, 40, 40, 0, static_cast<char>(i)};
+  }
+  return Record(kFinish, payload);
+}
+
+affect::v1::StreamConfig AudioConfig(uint32_t rate_hz) {
+  affect::v1::StreamConfig config;
+  config.mutable_audio_format()->set_format(affect::v1::SAMPLE_FORMAT_S16LE);
+  config.mutable_audio_format()->set_sample_rate_hz(rate_hz);
+  config.mutable_audio_format()->set_channels(1);
+  return config;
+}
+
+bool WriteStreamSeeds(const fs::path& dir) {
+  using affect::v1::StreamConfig;
+  constexpr int64_t kInt64Max = INT64_MAX;
+  bool ok = true;
+  const std::string half_close = Record(kHalfClose);
+  {
+    // Frames at 10 fps with faces, finished in turn, then half-close.
+    StreamConfig config;
+    config.set_aggregate_interval_ms(500);
+    config.set_smoothing_window_frames(3);
+    std::string script = ConfigMessage(config);
+    for (int i = 0; i < 12; ++i) {
+      script += FrameMessage(i + 1, i * 100'000);
+      script += FinishRecord(0, i % 5 == 4 ? 2 : 0, static_cast<uint8_t>(1 + i % 3));
+    }
+    ok &= Write(dir / "frames_with_faces", script + half_close);
+  }
+  // Issue 16: a frame timestamp near int64 max made the stream spin.
+  ok &= Write(dir / "frame_int64_max_timestamp",
+              ConfigMessage({}) + FrameMessage(1, 0) + FrameMessage(2, kInt64Max) + half_close);
+  ok &= Write(dir / "frame_negative_timestamp", ConfigMessage({}) + FrameMessage(1, -1));
+  ok &= Write(dir / "frame_at_max_stream_time", ConfigMessage({}) +
+                                                    FrameMessage(1, 1'000'000'000'000'000) +
+                                                    FinishRecord(0, 0, 2) + half_close);
+  {
+    // Audio with voice analysis: 0.6 s at 8 kHz in 75 ms chunks, 100 ms
+    // windows, pieces analysed. Seeds stay small: libFuzzer's input size
+    // limit follows the largest seed, and execution speed follows the limit.
+    StreamConfig config = AudioConfig(8000);
+    config.set_aggregate_interval_ms(100);
+    std::string script = ConfigMessage(config);
+    for (int i = 0; i < 8; ++i) {
+      script +=
+          AudioMessage(i * 75'000, S16(std::vector<int16_t>(600, static_cast<int16_t>(i * 300))));
+      script += Record(kVoice) + Record(kVoice, std::string{1, 0, 100, 100, 100});
+    }
+    ok &= Write(dir / "audio_only_voice", script + half_close);
+  }
+  ok &= Write(dir / "audio_int64_max_timestamp",
+              ConfigMessage(AudioConfig(48000)) + AudioMessage(kInt64Max, S16({1, 2, 3, 4})));
+  ok &= Write(dir / "audio_odd_bytes", ConfigMessage(AudioConfig(8000)) + AudioMessage(0, "abc"));
+  ok &= Write(dir / "audio_rate_zero", ConfigMessage(AudioConfig(0)));
+  ok &= Write(dir / "audio_without_format", ConfigMessage({}) + AudioMessage(0, S16({1, 2})));
+  {
+    // Frames and audio interleaved; the frames wait for the clock.
+    StreamConfig config = AudioConfig(8000);
+    config.set_drop_policy(affect::v1::DROP_POLICY_DROP_NEWEST);
+    config.set_max_frames_in_flight(3);
+    config.set_max_frame_age_ms(100);
+    config.set_scene_interval_ms(300);
+    config.set_attire_interval_ms(600);
+    std::string script = ConfigMessage(config);
+    for (int i = 0; i < 10; ++i) {
+      script += FrameMessage(i + 1, i * 40'000);
+      script += AudioMessage(i * 40'000, S16(std::vector<int16_t>(320, 500)));
+      if (i % 3 == 0) script += Record(kClock, std::string(1, '\x0a')) + FinishRecord(1, 0, 1);
+      script += Record(kVoice);
+    }
+    ok &= Write(dir / "frames_and_audio_drop_newest", script + half_close);
+  }
+  {
+    StreamConfig config;
+    config.set_drop_policy(affect::v1::DROP_POLICY_BACKPRESSURE);
+    config.set_max_frames_in_flight(2);
+    std::string script = ConfigMessage(config);
+    for (int i = 0; i < 6; ++i) script += FrameMessage(i + 1, i * 33'333);
+    script += FinishRecord(0, 3, 0) + FinishRecord(0, 0, 1);
+    ok &= Write(dir / "backpressure", script + half_close);
+  }
+  {
+    StreamConfig config;
+    config.set_aggregate_interval_ms(600000);
+    config.set_scene_interval_ms(600000);
+    config.set_max_frame_age_ms(60000);
+    config.set_max_frames_in_flight(64);
+    ok &= Write(dir / "largest_intervals",
+                ConfigMessage(config) + FrameMessage(UINT64_MAX, 0) + FrameMessage(1, 5));
+  }
+  ok &= Write(dir / "second_config", ConfigMessage({}) + ConfigMessage({}));
+  ok &= Write(dir / "frame_first", FrameMessage(1, 0) + ConfigMessage({}));
+  ok &=
+      Write(dir / "sequence_repeats", ConfigMessage({}) + FrameMessage(7, 0) + FrameMessage(7, 10));
+  ok &= Write(dir / "timestamp_decreases",
+              ConfigMessage({}) + FrameMessage(1, 500) + FrameMessage(2, 499));
+  return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -156,8 +289,8 @@ int main(int argc, char** argv) {
   ok &= Write(out / "image/raw_rgb_2x2", raw);
 
   // Audio.
-  ok &= Write(out / "audio/wav_s16_mono", AudioPrefix(0, false, 0, 0) +
-                                              Wav(1, 1, 16000, 16, S16({0, 1000, -1000, 32767})));
+  ok &= Write(out / "audio/wav_s16_mono",
+              AudioPrefix(0, false, 0, 0) + Wav(1, 1, 16000, 16, S16({0, 1000, -1000, 32767})));
   ok &= Write(out / "audio/wav_f32_stereo_44100",
               AudioPrefix(0, false, 0, 0) + Wav(3, 2, 44100, 32, F32({0.5f, -0.5f, 1.5f, -1.0f})));
   ok &= Write(out / "audio/wav_f32_huge_samples",
@@ -224,6 +357,7 @@ int main(int argc, char** argv) {
     request.mutable_image()->mutable_raw()->set_data("ab");
     ok &= Write(out / "analyze_request/wav_and_raw_image", request.SerializeAsString());
   }
+  ok &= WriteStreamSeeds(out / "stream_protocol");
   if (!ok) {
     std::fprintf(stderr, "affect_fuzz_seeds: cannot write under %s\n", out.c_str());
     return 1;

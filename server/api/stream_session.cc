@@ -8,7 +8,6 @@
 #include "server/api/grpc_status.h"
 #include "server/api/response_timings.h"
 #include "server/common/logging.h"
-#include "server/media/audio_decoder.h"
 #include "server/pipeline/encoded_image_analysis.h"
 
 namespace affect {
@@ -73,8 +72,22 @@ StreamSession::StreamSession(grpc::CallbackServerContext* context, const StreamR
       resources_(resources),
       options_(*resources.options),
       start_(start),
-      sink_(std::make_shared<SchedulerSink>(this)) {
+      sink_(std::make_shared<SchedulerSink>(this)),
+      protocol_(ProtocolOptions()) {
   last_read_ = start;
+}
+
+stream::StreamProtocolOptions StreamSession::ProtocolOptions() {
+  stream::StreamProtocolOptions protocol;
+  protocol.default_max_frame_age = options_.stream_max_frame_age;
+  protocol.max_running_frames = kMaxRunningFrames;
+  protocol.max_buffered_audio_seconds = kMaxBufferedAudioSeconds;
+  // Accept runs under mutex_ (OnReadDone), so the check may use the
+  // session's guarded state.
+  protocol.server_config_check = [this](const v1::StreamConfig& config) {
+    return CheckConfigForServer(config);
+  };
+  return protocol;
 }
 
 StreamSession::~StreamSession() {
@@ -164,19 +177,22 @@ void StreamSession::OnReadDone(bool ok) {
       read_closed_ = true;  // client half-closed (or the call broke: OnCancel says so)
     } else if (!abort_status_.has_value()) {
       absl::Status status;
-      if (!configured_) {
-        status = request_.has_config()
-                     ? HandleConfig(request_.config())
-                     : absl::InvalidArgumentError(
-                           "the first message of a stream must be `config` (StreamConfig)");
-      } else if (request_.has_config()) {
-        status = absl::InvalidArgumentError("`config` may only be sent once, as the first message");
-      } else if (request_.has_frame()) {
-        status = HandleFrame(request_.mutable_frame(), &enqueue);
-      } else if (request_.has_audio()) {
-        status = HandleAudio(request_.audio());
+      absl::StatusOr<stream::StreamStep> step = protocol_.Accept(request_);
+      if (!step.ok()) {
+        status = step.status();
       } else {
-        status = absl::InvalidArgumentError("empty StreamRequest: set config, frame or audio");
+        switch (step->kind) {
+          case stream::StreamStep::Kind::kConfigure:
+            status = Configure(std::move(step->setup));
+            break;
+          case stream::StreamStep::Kind::kFrame:
+            HoldFrame(request_.mutable_frame(), step->frame_index);
+            enqueue = step->frame_index;
+            break;
+          case stream::StreamStep::Kind::kAudio:
+            status = AddAudio(step->audio_timestamp_us, step->samples);
+            break;
+        }
       }
       if (!status.ok()) Abort(status);
     }
@@ -273,7 +289,7 @@ void StreamSession::OnDone() {
 // Messages
 // ---------------------------------------------------------------------------
 
-absl::Status StreamSession::HandleConfig(const v1::StreamConfig& config) {
+absl::StatusOr<std::string> StreamSession::CheckConfigForServer(const v1::StreamConfig& config) {
   auto id = CheckOrMakeId(config.stream_id(), "config.stream_id");
   if (!id.ok()) return id.status();
   stream_id_ = *id;
@@ -284,114 +300,47 @@ absl::Status StreamSession::HandleConfig(const v1::StreamConfig& config) {
       "config.analyses", "config.options", &resources_.tracker->CallerOf(*context_));
   if (!plan.ok()) return plan.status();
   plan_ = *plan;
+  return *id;
+}
 
-  stream::StreamScheduleOptions schedule;
-  schedule.max_running = kMaxRunningFrames;
-  schedule.drop_policy = config.drop_policy() == v1::DROP_POLICY_UNSPECIFIED
-                             ? v1::DROP_POLICY_DROP_OLDEST
-                             : config.drop_policy();
-  if (!v1::DropPolicy_IsValid(schedule.drop_policy)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "config.drop_policy: ", static_cast<int>(schedule.drop_policy), " is not a drop policy"));
-  }
-  if (config.has_max_frames_in_flight()) {
-    if (config.max_frames_in_flight() < 1 || config.max_frames_in_flight() > 64) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "config.max_frames_in_flight: ", config.max_frames_in_flight(), " is outside [1, 64]"));
-    }
-    schedule.max_in_flight = static_cast<int>(config.max_frames_in_flight());
-  }
-  schedule.max_frame_age = options_.stream_max_frame_age;
-  if (config.has_max_frame_age_ms()) {
-    if (config.max_frame_age_ms() < 1 || config.max_frame_age_ms() > 60000) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "config.max_frame_age_ms: ", config.max_frame_age_ms(), " is outside [1, 60000]"));
-    }
-    schedule.max_frame_age = absl::Milliseconds(config.max_frame_age_ms());
-  }
-
-  auto slow_intervals = stream::SlowAnalysisIntervalsFromConfig(config);
-  if (!slow_intervals.ok()) return slow_intervals.status();
-  auto aggregator_options = stream::StreamAggregatorOptionsFromConfig(config);
-  if (!aggregator_options.ok()) return aggregator_options.status();
-  aggregator_options->stream_id = stream_id_;
-  auto aggregator = stream::StreamAggregator::Create(*aggregator_options);
-  if (!aggregator.ok()) return aggregator.status();
-  if (config.has_audio_format()) {
-    if (absl::Status status = ValidateAudioFormat(config.audio_format(), "config.audio_format");
-        !status.ok()) {
-      return status;
-    }
-    audio_format_ = config.audio_format();
-    audio_ = std::make_unique<stream::AudioPiecer>(config.audio_format().sample_rate_hz(),
-                                                   aggregator_options->aggregate_interval_us,
-                                                   kMaxBufferedAudioSeconds);
-  }
+absl::Status StreamSession::Configure(stream::StreamSetup setup) {
   // Open takes the scheduler's lock but calls no sink: safe under mutex_.
-  auto scheduled = resources_.scheduler->Open(schedule, sink_);
+  auto scheduled = resources_.scheduler->Open(setup.schedule, sink_);
   if (!scheduled.ok()) return scheduled.status();
-  aggregator_ = *std::move(aggregator);
-  slow_refresh_ =
-      std::make_unique<stream::SlowAnalysisRefresh>(*slow_intervals, plan_.scene, plan_.attire);
-  if (schedule.drop_policy != v1::DROP_POLICY_BACKPRESSURE) {
-    live_frame_age_ = schedule.max_frame_age;
-  }
+  aggregator_ = std::move(setup.aggregator);
+  audio_ = std::move(setup.audio);
+  slow_refresh_ = std::make_unique<stream::SlowAnalysisRefresh>(setup.slow_intervals, plan_.scene,
+                                                                plan_.attire);
+  if (setup.live) live_frame_age_ = setup.schedule.max_frame_age;
   scheduled_ = *std::move(scheduled);
   scheduled_view_ = scheduled_.get();
   configured_ = true;
   AFFECT_LOG(INFO)
           .With("stream_id", stream_id_)
-          .With("max_frames_in_flight", schedule.max_in_flight)
-          .With("drop_policy", v1::DropPolicy_Name(schedule.drop_policy))
-          .With("max_frame_age_ms", absl::ToInt64Milliseconds(schedule.max_frame_age))
+          .With("max_frames_in_flight", setup.schedule.max_in_flight)
+          .With("drop_policy", v1::DropPolicy_Name(setup.schedule.drop_policy))
+          .With("max_frame_age_ms", absl::ToInt64Milliseconds(setup.schedule.max_frame_age))
       << "stream started";
   return absl::OkStatus();
 }
 
-absl::Status StreamSession::HandleFrame(v1::VideoFrame* frame, std::optional<int64_t>* enqueue) {
-  if (last_sequence_.has_value() && frame->sequence() <= *last_sequence_) {
-    return absl::InvalidArgumentError(absl::StrCat("frame.sequence ", frame->sequence(),
-                                                   " does not increase (previous ", *last_sequence_,
-                                                   ")"));
-  }
-  if (frame->timestamp_us() < 0 || frame->timestamp_us() > stream::kMaxStreamTimeUs) {
-    return absl::InvalidArgumentError(absl::StrCat("frame.timestamp_us ", frame->timestamp_us(),
-                                                   " is outside [0, ", stream::kMaxStreamTimeUs,
-                                                   "]"));
-  }
-  if (last_timestamp_us_.has_value() && frame->timestamp_us() < *last_timestamp_us_) {
-    return absl::InvalidArgumentError(absl::StrCat("frame.timestamp_us ", frame->timestamp_us(),
-                                                   " is earlier than the previous frame's (",
-                                                   *last_timestamp_us_, ")"));
-  }
-  last_sequence_ = frame->sequence();
-  last_timestamp_us_ = frame->timestamp_us();
+void StreamSession::HoldFrame(v1::VideoFrame* frame, int64_t index) {
   media_end_us_ = std::max(media_end_us_, frame->timestamp_us());
   stats_.set_frames_received(stats_.frames_received() + 1);
   if (ServerMetrics* metrics = resources_.tracker->metrics(); metrics != nullptr) {
     metrics->RecordFrames(FrameEvent::kReceived);
   }
-  const int64_t index = next_index_++;
   held_.emplace(index, HeldFrame{std::move(*frame), absl::Now()});
-  *enqueue = index;
-  return absl::OkStatus();
 }
 
-absl::Status StreamSession::HandleAudio(const v1::AudioChunk& chunk) {
-  if (!audio_format_.has_value()) {
-    return absl::InvalidArgumentError(
-        "audio chunk received but config.audio_format was not set: say what the samples are");
-  }
-  auto samples = DecodePcmChunk(chunk.data(), *audio_format_, "audio.data");
-  if (!samples.ok()) return samples.status();
+absl::Status StreamSession::AddAudio(int64_t timestamp_us, const std::vector<float>& samples) {
   stats_.set_audio_chunks_received(stats_.audio_chunks_received() + 1);
   stats_.set_audio_seconds_received(stats_.audio_seconds_received() +
-                                    static_cast<double>(samples->size()) /
-                                        audio_format_->sample_rate_hz());
+                                    static_cast<double>(samples.size()) /
+                                        protocol_.audio_format()->sample_rate_hz());
   if (!plan_.voice) return absl::OkStatus();  // counted, not analysed
   int64_t dropped_us = 0;
-  if (absl::Status status = audio_->Add(chunk.timestamp_us(), *samples, &dropped_us);
-      !status.ok()) {
+  if (absl::Status status = audio_->Add(timestamp_us, samples, &dropped_us); !status.ok()) {
     return status;
   }
   if (dropped_us > 0) {

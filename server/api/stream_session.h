@@ -1,7 +1,9 @@
 // One AnalyzeStream session (gRPC callback bidi reactor): reads, writes and
 // finishes; the decisions live in plain classes under server/stream/.
 //
-// Reads the config, then frames and audio chunks in any interleaving.
+// Reads the config, then frames and audio chunks in any interleaving; what
+// each message means and whether it is allowed is decided by StreamProtocol
+// (stream/stream_protocol.h).
 //   Frames go to the server-wide FrameScheduler (stream/frame_scheduler.h),
 //   which decides when each starts (a fair share of one frame budget, in
 //   order), and which are dropped (drop policy, maximum frame age). A started
@@ -60,6 +62,7 @@
 #include "server/stream/frame_scheduler.h"
 #include "server/stream/slow_analysis_refresh.h"
 #include "server/stream/stream_aggregator.h"
+#include "server/stream/stream_protocol.h"
 
 namespace affect {
 
@@ -106,7 +109,7 @@ class StreamSession : public grpc::ServerBidiReactor<v1::StreamRequest, v1::Stre
   struct FrameOutcome {
     v1::FrameResult result;
     bool ok = false;
-    bool dropped = false;  // never answered: skipped when emitting in order
+    bool dropped = false;          // never answered: skipped when emitting in order
     stream::SlowAnalysesDue slow;  // scene/attire computed on this frame
     // Could not start decoding within the frame's maximum age: dropped and
     // counted as too old, never answered.
@@ -117,12 +120,17 @@ class StreamSession : public grpc::ServerBidiReactor<v1::StreamRequest, v1::Stre
   StreamSession(grpc::CallbackServerContext* context, const StreamResources& resources,
                 absl::Time start);
 
-  // Message handling (mutex_ held). A frame to hand to the scheduler comes
-  // back in *enqueue (the scheduler is called without mutex_).
-  absl::Status HandleConfig(const v1::StreamConfig& config) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  absl::Status HandleFrame(v1::VideoFrame* frame, std::optional<int64_t>* enqueue)
+  // Message handling (mutex_ held); the protocol (stream/stream_protocol.h)
+  // has checked the message. The scheduler is called without mutex_, so a
+  // held frame is enqueued by the caller afterwards.
+  stream::StreamProtocolOptions ProtocolOptions();
+  // The stream id and the analyses (caller policy, loaded models).
+  absl::StatusOr<std::string> CheckConfigForServer(const v1::StreamConfig& config)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  absl::Status HandleAudio(const v1::AudioChunk& chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status Configure(stream::StreamSetup setup) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void HoldFrame(v1::VideoFrame* frame, int64_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status AddAudio(int64_t timestamp_us, const std::vector<float>& samples)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Stops the session with `status` (protocol error, cancel, broken write,
   // timeout). The caller then calls CloseScheduled() without the lock.
   void Abort(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
@@ -163,10 +171,12 @@ class StreamSession : public grpc::ServerBidiReactor<v1::StreamRequest, v1::Stre
   const absl::Time start_;
   const std::shared_ptr<CancellationFlag> cancellation_ = std::make_shared<CancellationFlag>();
   std::shared_ptr<SchedulerSink> sink_;
-  v1::StreamRequest request_;  // the read buffer (one read outstanding at most)
+  v1::StreamRequest request_;            // the read buffer (one read outstanding at most)
   v1::StreamResponse writing_response_;  // the write buffer (one write at most)
 
   absl::Mutex mutex_;
+  // Which messages are allowed and what they mean (order, ranges, formats).
+  stream::StreamProtocol protocol_ ABSL_GUARDED_BY(mutex_);
   int refs_ ABSL_GUARDED_BY(mutex_) = 1;  // gRPC's, released in OnDone
   bool registered_ ABSL_GUARDED_BY(mutex_) = false;
   bool configured_ ABSL_GUARDED_BY(mutex_) = false;
@@ -200,15 +210,11 @@ class StreamSession : public grpc::ServerBidiReactor<v1::StreamRequest, v1::Stre
   // Frames: held until the scheduler starts or drops them, by arrival index.
   std::map<int64_t, HeldFrame> held_ ABSL_GUARDED_BY(mutex_);
   int running_ ABSL_GUARDED_BY(mutex_) = 0;
-  int64_t next_index_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t next_emit_index_ ABSL_GUARDED_BY(mutex_) = 0;
   std::map<int64_t, FrameOutcome> completed_ ABSL_GUARDED_BY(mutex_);
-  std::optional<uint64_t> last_sequence_ ABSL_GUARDED_BY(mutex_);
-  std::optional<int64_t> last_timestamp_us_ ABSL_GUARDED_BY(mutex_);
   int64_t media_end_us_ ABSL_GUARDED_BY(mutex_) = 0;
 
   // Audio.
-  std::optional<v1::AudioFormat> audio_format_ ABSL_GUARDED_BY(mutex_);
   std::unique_ptr<stream::AudioPiecer> audio_ ABSL_GUARDED_BY(mutex_);
   std::optional<stream::AudioPiece> voice_in_flight_ ABSL_GUARDED_BY(mutex_);
   VoiceStreamState voice_state_;  // touched only by the one voice piece in flight

@@ -60,6 +60,10 @@ class AudioPiecer {
   std::optional<AudioPiece> Take(bool final);
 
   bool started() const { return started_; }
+  // 16 kHz samples held: at most max_buffered_seconds' worth after Add
+  // (Finish adds the resampler's short tail).
+  size_t buffered_samples() const { return buffer_.size(); }
+  size_t max_buffered_samples() const { return max_buffered_samples_; }
   // End of the buffered audio in stream time (start before any audio).
   int64_t end_us() const;
 

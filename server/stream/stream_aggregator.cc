@@ -345,7 +345,10 @@ void StreamAggregator::Finish(int64_t end_us, std::vector<v1::StreamAggregate>* 
       open_index_ = voice_windows_.begin()->first;
       continue;
     }
-    int64_t latest = frames_in_window_ > 0 ? last_frame_in_window_us_ : open_window_start_us();
+    // A frame is an instant: the window must reach past it, or a last frame
+    // exactly on a window's start would close a window of zero length
+    // (found by fuzz/stream_protocol_fuzzer.cc).
+    int64_t latest = frames_in_window_ > 0 ? last_frame_in_window_us_ + 1 : open_window_start_us();
     auto voice = voice_windows_.find(open_index_);
     if (voice != voice_windows_.end()) latest = std::max(latest, voice->second.latest_end_us);
     const int64_t end =

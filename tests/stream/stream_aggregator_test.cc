@@ -113,6 +113,29 @@ TEST(StreamAggregatorTest, EmitsEachWindowWhenStreamTimeReachesItsEnd) {
       << "no frames after Finish";
 }
 
+TEST(StreamAggregatorTest, LastFrameOnAWindowStartClosesAWindowThatContainsIt) {
+  // A stream whose last frame lands exactly on a window boundary, finished at
+  // that frame (as the session does: the end of the media is the last frame's
+  // timestamp). The last window used to be [2 s, 2 s): zero length, not
+  // containing its own frame.
+  StreamAggregatorOptions options;
+  options.aggregate_interval_us = 1 * kSecond;
+  auto aggregator = StreamAggregator::Create(options);
+  ASSERT_TRUE(aggregator.ok()) << aggregator.status();
+  std::vector<v1::StreamAggregate> out;
+  for (int64_t t : {0 * kSecond, 1 * kSecond, 2 * kSecond}) {
+    v1::ImageAnalysis frame = OneFace(v1::EXPRESSION_HAPPY);
+    ASSERT_TRUE((*aggregator)->AddFrame(t, &frame, &out).ok()) << t;
+  }
+  (*aggregator)->Finish(2 * kSecond, &out);
+  ASSERT_EQ(out.size(), 3u) << "[0, 1), [1, 2) and the last window";
+  EXPECT_EQ(out[2].window_start_us(), 2 * kSecond) << "last window start";
+  EXPECT_GT(out[2].window_end_us(), 2 * kSecond) << "the last window contains its frame";
+  EXPECT_LE(out[2].window_end_us(), 3 * kSecond) << "never past its nominal end";
+  ASSERT_EQ(out[2].tracks_size(), 1) << "the last frame's face";
+  EXPECT_EQ(out[2].tracks(0).frames_seen(), 1u);
+}
+
 TEST(StreamAggregatorTest, JumpOverSeveralWindowsSkipsTheEmptyOnes) {
   auto aggregator = Make(1 * kSecond);
   std::vector<v1::StreamAggregate> out;
