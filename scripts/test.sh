@@ -17,6 +17,6 @@ status=0
 (cd build && ctest --output-on-failure --timeout 600 ${CTEST_ARGS:--LE heavy}) || status=$?
 
 if [ "${AFFECT_SKIP_TSAN:-0}" != "1" ] && [ -x scripts/test-tsan.sh ]; then
-  scripts/test-tsan.sh || status=$?
+  AFFECT_TSAN_SCOPE="${AFFECT_TSAN_SCOPE:-ci}" scripts/test-tsan.sh || status=$?
 fi
 exit $status

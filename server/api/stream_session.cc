@@ -105,16 +105,29 @@ grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>* StreamSession::S
   if (ServerMetrics* metrics = resources.tracker->metrics(); metrics != nullptr) {
     metrics->AddActiveStreams(1);
   }
+  // The registry is called without the session's lock: its housekeeping
+  // calls into sessions (CheckTimeouts, Drain) under the registry's lock, so
+  // registering under the session's lock would order the two locks both
+  // ways. `registered_` is set before registering (nothing can end the
+  // session before Start returns but the registry itself, once it has it),
+  // so OnDone always unregisters a registered session.
+  const bool ready = resources.pipelines.ready();
+  if (ready) {
+    absl::MutexLock lock(&session->mutex_);
+    session->registered_ = true;
+  }
+  const RegisterResult registered =
+      ready ? resources.registry->Register(session, context->peer()) : RegisterResult::kOk;
   {
     absl::MutexLock lock(&session->mutex_);
     const ServerOptions& options = *resources.options;
-    if (!resources.pipelines.ready()) {
+    if (registered != RegisterResult::kOk) session->registered_ = false;
+    if (!ready) {
       session->Abort(absl::UnavailableError(
           "the server is starting: models are still loading; retry in a few seconds"));
     } else {
-      switch (resources.registry->Register(session, context->peer())) {
+      switch (registered) {
         case RegisterResult::kOk:
-          session->registered_ = true;
           break;
         case RegisterResult::kConnectionFull:
           session->Abort(absl::ResourceExhaustedError(absl::StrCat(
