@@ -331,8 +331,9 @@ absl::Status StreamSession::HandleConfig(const v1::StreamConfig& config) {
   auto scheduled = resources_.scheduler->Open(schedule, sink_);
   if (!scheduled.ok()) return scheduled.status();
   aggregator_ = *std::move(aggregator);
-  slow_refresh_ =
-      std::make_unique<stream::SlowAnalysisRefresh>(*slow_intervals, plan_.scene, plan_.attire);
+  slow_refresh_ = std::make_unique<stream::SlowAnalysisRefresh>(
+      *slow_intervals,
+      stream::SlowAnalysesPlanned{plan_.scene, plan_.attire, plan_.body, plan_.attention});
   if (schedule.drop_policy != v1::DROP_POLICY_BACKPRESSURE) {
     live_frame_age_ = schedule.max_frame_age;
   }
@@ -693,10 +694,8 @@ void StreamSession::ProcessFrame(HeldFrame held, int64_t index) {
   job.emotion = plan.emotion;
   job.attire = outcome.slow.attire;
   job.scene = outcome.slow.scene;
-  // Every frame for now; every-Nth-frame refresh and per-track aggregation
-  // of body and attention come with the stream work of issue 18.
-  job.body = plan.body;
-  job.attention = plan.attention;
+  job.body = outcome.slow.body;
+  job.attention = outcome.slow.attention;
   job.overrides = plan.overrides;
   job.deadline = absl::FromChrono(context_->deadline());
   job.cancellation = cancellation_;
