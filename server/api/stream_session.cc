@@ -322,8 +322,9 @@ absl::Status StreamSession::Configure(stream::StreamSetup setup) {
   if (!scheduled.ok()) return scheduled.status();
   aggregator_ = std::move(setup.aggregator);
   audio_ = std::move(setup.audio);
-  slow_refresh_ = std::make_unique<stream::SlowAnalysisRefresh>(setup.slow_intervals, plan_.scene,
-                                                                plan_.attire);
+  slow_refresh_ = std::make_unique<stream::SlowAnalysisRefresh>(
+      setup.slow_intervals,
+      stream::SlowAnalysesPlanned{plan_.scene, plan_.attire, plan_.body, plan_.attention});
   if (setup.live) live_frame_age_ = setup.schedule.max_frame_age;
   scheduled_ = *std::move(scheduled);
   scheduled_view_ = scheduled_.get();
@@ -655,10 +656,8 @@ void StreamSession::ProcessFrame(HeldFrame held, int64_t index) {
   job.emotion = plan.emotion;
   job.attire = outcome.slow.attire;
   job.scene = outcome.slow.scene;
-  // Every frame for now; every-Nth-frame refresh and per-track aggregation
-  // of body and attention come with the stream work of issue 18.
-  job.body = plan.body;
-  job.attention = plan.attention;
+  job.body = outcome.slow.body;
+  job.attention = outcome.slow.attention;
   job.overrides = plan.overrides;
   job.deadline = absl::FromChrono(context_->deadline());
   job.cancellation = cancellation_;

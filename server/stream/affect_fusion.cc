@@ -92,6 +92,9 @@ absl::Status ValidateFusionOptions(const FusionOptions& o) {
   if (!(o.weak_evidence_confidence >= 0.0f && o.weak_evidence_confidence <= 1.0f)) {
     return bad("weak_evidence_confidence", o.weak_evidence_confidence, "[0, 1]");
   }
+  if (!(o.movement_arousal_weight >= 0.0f)) {
+    return bad("movement_arousal_weight", o.movement_arousal_weight, "[0, inf)");
+  }
   return absl::OkStatus();
 }
 
@@ -122,18 +125,33 @@ v1::FusedAffect FuseAffect(const FaceEvidence& face, const VoiceEvidence& eviden
           : 0.0;
   const bool alone = evidence.tracks_in_window.size() == 1 && evidence.unlisted_tracks == 0 &&
                      evidence.tracks_in_window[0] == face.track_id;
-  const bool use_voice = speech_seconds > 0.0 && alone;
+  const ActiveSpeaker* speaker = evidence.speaker;
+  const bool attributed = speaker != nullptr && speaker->decision == SpeakerDecision::kSpeaker &&
+                          speaker->track_id == face.track_id;
+  const bool use_voice = speech_seconds > 0.0 && (alone || attributed);
+  const bool use_movement =
+      face.movement.energy.has_value() && options.movement_arousal_weight > 0.0f;
+  const float movement_arousal = 2.0f * std::clamp(face.movement.level, 0.0f, 1.0f) - 1.0f;
 
   float arousal = point.arousal;
   float face_share = 1.0f;
+  float movement_share = 0.0f;
   float cues = options.face_only_cue_factor;
-  if (use_voice) {
+  if (use_voice || use_movement) {
     const float w_face = options.face_arousal_weight * face_reliability;
     const float w_voice =
-        options.voice_arousal_weight *
-        static_cast<float>(std::min(1.0, speech_seconds / options.voice_full_seconds));
-    face_share = w_face / (w_face + w_voice);
-    arousal = face_share * point.arousal + (1.0f - face_share) * voice->arousal();
+        use_voice
+            ? options.voice_arousal_weight *
+                  static_cast<float>(std::min(1.0, speech_seconds / options.voice_full_seconds))
+            : 0.0f;
+    const float w_movement = use_movement ? options.movement_arousal_weight : 0.0f;
+    const float total = w_face + w_voice + w_movement;
+    face_share = w_face / total;
+    movement_share = w_movement / total;
+    arousal = face_share * point.arousal + movement_share * movement_arousal;
+    if (use_voice) arousal += (1.0f - face_share - movement_share) * voice->arousal();
+  }
+  if (use_voice) {
     cues = 1.0f - options.disagreement_penalty * std::abs(point.arousal - voice->arousal());
   }
   const float valence = std::clamp(point.valence, -1.0f, 1.0f);
@@ -153,11 +171,21 @@ v1::FusedAffect FuseAffect(const FaceEvidence& face, const VoiceEvidence& eviden
     const int speech_percent = static_cast<int>(std::lround(voice->active_share() * 100.0f));
     if (!voice->speech_present()) {
       absl::StrAppend(&text, over, "no speech detected, so the voice was not used.");
+    } else if (!use_voice && speaker != nullptr && speaker->decision == SpeakerDecision::kSpeaker) {
+      absl::StrAppend(&text, over, "speech ", speech_percent, "% of the time, arousal ",
+                      Signed(voice->arousal()), ", but attributed to track ", speaker->track_id,
+                      " (", speaker->reason, "), so not used for this track.");
     } else if (!use_voice) {
       absl::StrAppend(&text, over, "speech ", speech_percent, "% of the time, arousal ",
-                      Signed(voice->arousal()), ", but not used: ", TracksClause(evidence),
-                      " and one audio channel cannot be attributed to a person without "
-                      "speaker diarization.");
+                      Signed(voice->arousal()), ", but not used: ", TracksClause(evidence));
+      if (speaker != nullptr) {
+        absl::StrAppend(&text, " and the mouths did not single out a speaker (", speaker->reason,
+                        ").");
+      } else {
+        absl::StrAppend(&text,
+                        " and one audio channel cannot be attributed to a person without "
+                        "speaker diarization.");
+      }
     } else {
       absl::StrAppend(&text, over, "speech ", speech_percent, "% of the time, ",
                       absl::StrFormat("%.1f dBFS", voice->loudness_dbfs()));
@@ -166,14 +194,39 @@ v1::FusedAffect FuseAffect(const FaceEvidence& face, const VoiceEvidence& eviden
       }
       absl::StrAppend(&text, ", arousal ", Signed(voice->arousal()),
                       " (prosody relative to this stream's baseline).");
+      if (!alone)
+        absl::StrAppend(&text, " Voice attributed to track ", face.track_id, " (", speaker->reason,
+                        ").");
     }
   }
+  if (use_movement) {
+    absl::StrAppend(
+        &text, absl::StrFormat(
+                   " Movement energy %.2f body scales/s %s.", *face.movement.energy,
+                   movement_arousal > 0.0f ? "supports high arousal" : "suggests low arousal"));
+  }
+  if (face.attention != nullptr && face.attention->level != DrowsinessLevel::kUnknown) {
+    std::string detail = absl::StrJoin(face.attention->reasons, "; ");
+    if (detail.empty() && face.attention->perclos.has_value()) {
+      detail = absl::StrFormat("PERCLOS %.2f", *face.attention->perclos);
+    }
+    absl::StrAppend(&text, " Drowsiness: ", DrowsinessLevelName(face.attention->level),
+                    detail.empty() ? "" : absl::StrCat(" (", detail, ")"), ".");
+  }
   const std::string confidence_text = absl::StrFormat("confidence %.2f", confidence);
+  const int face_percent = static_cast<int>(std::lround(face_share * 100.0f));
+  const int movement_percent = static_cast<int>(std::lround(movement_share * 100.0f));
+  const std::string movement_part =
+      use_movement ? absl::StrCat(", ", movement_percent, "% movement") : "";
   if (use_voice) {
-    const int face_percent = static_cast<int>(std::lround(face_share * 100.0f));
     absl::StrAppend(&text, " Fused: ", fused.label(), " (valence ", Signed(valence),
                     " from the face; arousal ", Signed(arousal), " = ", face_percent, "% face, ",
-                    100 - face_percent, "% voice; ", confidence_text, ").");
+                    100 - face_percent - movement_percent, "% voice", movement_part, "; ",
+                    confidence_text, ").");
+  } else if (use_movement) {
+    absl::StrAppend(&text, " Fused: ", fused.label(), " from the face and movement (valence ",
+                    Signed(valence), " from the face; arousal ", Signed(arousal), " = ",
+                    face_percent, "% face", movement_part, "; ", confidence_text, ").");
   } else {
     absl::StrAppend(&text, " Fused: ", fused.label(), " from the face alone (valence ",
                     Signed(valence), ", arousal ", Signed(arousal), "; ", confidence_text, ").");

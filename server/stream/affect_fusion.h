@@ -15,12 +15,25 @@
 //        w_v = voice_arousal_weight x r_v,  r_v = min(1, speech seconds in
 //                                               the window / voice_full_seconds)
 //    otherwise arousal = a_f.
-//  - The voice is usable when the window has audio with speech AND exactly
-//    one face track was seen in the window. With two or more people in view
-//    one audio channel cannot be attributed to a person without speaker
-//    diarization, which the server does not do: every track is then fused
-//    from its face alone and the explanation says why; the voice stays in
-//    StreamAggregate.voice for the caller.
+//  - The voice is usable when the window has audio with speech AND either
+//    exactly one face track was seen in the window, or the active speaker
+//    rule (active_speaker.h, from the mouths' movement during speech;
+//    needs ATTENTION) attributed the voice to this track. With two or more
+//    people in view and no attribution, one audio channel cannot be given
+//    to a person: every track is then fused from its face alone and the
+//    explanation says why (and names the speaker decision when there was
+//    one); the voice stays in StreamAggregate.voice for the caller.
+//  - Movement energy (BODY, movement_energy.h) joins the arousal blend when
+//    it was measured in the window, as a third cue with a small weight:
+//        a_m = 2 level - 1 (level = min(1, energy / 1 body scale/s)),
+//        w_m = movement_arousal_weight (0.25)
+//        arousal = (w_f a_f [+ w_v a_v] + w_m a_m) / (w_f [+ w_v] + w_m)
+//    Lively gesturing goes with high arousal, stillness with calm; the
+//    weight is small because the energy is uncalibrated (jitter floor) and
+//    movement also comes from things that are not affect (walking, turning
+//    to a screen). It does not change the confidence.
+//  - Drowsiness (ATTENTION, attention_tracker.h) is reported, not fused:
+//    the explanation names the level and its reasons when it is known.
 //  - Label by quadrant of (valence, arousal) with a neutral disc: "neutral"
 //    when sqrt(v^2 + a^2) < neutral_radius, else "positive-" (v >= 0) or
 //    "negative-", then "excited" (a > 0) or "calm" (a <= 0).
@@ -39,8 +52,14 @@
 //   [Changed from neutral to happy at 12.40 s.]
 //   [Voice over 1.8 s: speech 64% of the time, -23.0 dBFS, pitch 182 Hz,
 //    arousal +0.41 (prosody relative to this stream's baseline).]
+//   [Voice attributed to track 2 (track 2: mouth movement 0.120 during
+//    1.50 s of speech against 0.020 in silence).]   (several faces only)
+//   [Movement energy 0.80 body scales/s supports high arousal.]
+//   [Drowsiness: tired (PERCLOS 0.09 >= 0.075).]
 //   Fused: positive-excited (valence +0.62 from the face; arousal +0.33 =
 //   50% face, 50% voice; confidence 0.76).
+// With movement the shares read "45% face, 45% voice, 10% movement" (or
+// "... from the face and movement (... = 80% face, 20% movement ...").
 // "mostly" when the dominant's smoothed score is >= 0.5, else "leaning".
 // Voice not used: "Voice over 1.8 s: no speech detected, so the voice was
 // not used." or "...: speech 64% of the time, arousal +0.41, but not used:
@@ -66,7 +85,10 @@
 #include "absl/types/span.h"
 #include "affect/v1/affect_service.pb.h"
 #include "affect/v1/results.pb.h"
+#include "server/stream/active_speaker.h"
+#include "server/stream/attention_tracker.h"
 #include "server/stream/expression_smoother.h"
+#include "server/stream/movement_energy.h"
 
 namespace affect::stream {
 
@@ -88,6 +110,8 @@ struct FusionOptions {
   // (FusedAffect.weak_evidence, and a sentence in the explanation: see
   // weak_evidence.h). [0, 1].
   float weak_evidence_confidence = 0.4f;
+  // Weight of the movement-energy cue in the arousal blend. [0, inf).
+  float movement_arousal_weight = 0.25f;
 };
 
 absl::Status ValidateFusionOptions(const FusionOptions& options);
@@ -108,6 +132,12 @@ struct FaceEvidence {
   // The debounced dominant and the changes in the window.
   v1::Expression dominant = v1::EXPRESSION_UNSPECIFIED;
   std::vector<v1::ExpressionChange> changes;
+  // BODY: the track's movement energy over the window (energy unset when
+  // not measured).
+  MovementEnergy movement;
+  // ATTENTION: the track's attention as of its last sample in the window;
+  // null when none.
+  const AttentionSummary* attention = nullptr;
 };
 
 // The voice of the window and who could have spoken.
@@ -118,6 +148,9 @@ struct VoiceEvidence {
   std::vector<uint64_t> tracks_in_window;
   // ... plus tracks seen in it but not listed (dropped by the bounds).
   int unlisted_tracks = 0;
+  // Who the voice belongs to (active_speaker.h); null when not decided
+  // (no audio, or no mouth measured).
+  const ActiveSpeaker* speaker = nullptr;
 };
 
 // "neutral", "positive-excited", "positive-calm", "negative-excited" or

@@ -25,6 +25,12 @@ absl::Status ValidateAggregatorOptions(const StreamAggregatorOptions& o) {
   AFFECT_RETURN_IF_ERROR(ValidateExpressionSmootherOptions(o.smoothing));
   AFFECT_RETURN_IF_ERROR(ValidateFaceTrackerOptions(o.tracker));
   AFFECT_RETURN_IF_ERROR(ValidateFusionOptions(o.fusion));
+  AFFECT_RETURN_IF_ERROR(ValidateTrackBodyAttentionOptions(o.body_attention));
+  AFFECT_RETURN_IF_ERROR(ValidateActiveSpeakerOptions(o.speaker));
+  if (!(o.min_piece_speech_share > 0.0f && o.min_piece_speech_share <= 1.0f)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("min_piece_speech_share: ", o.min_piece_speech_share, " is outside (0, 1]"));
+  }
   auto at_least_one = [](absl::string_view field, int value) {
     return value >= 1 ? absl::OkStatus()
                       : absl::InvalidArgumentError(
@@ -33,7 +39,28 @@ absl::Status ValidateAggregatorOptions(const StreamAggregatorOptions& o) {
   AFFECT_RETURN_IF_ERROR(at_least_one("max_changes_per_track", o.max_changes_per_track));
   AFFECT_RETURN_IF_ERROR(at_least_one("max_tracks_per_aggregate", o.max_tracks_per_aggregate));
   AFFECT_RETURN_IF_ERROR(at_least_one("max_voice_windows_ahead", o.max_voice_windows_ahead));
+  AFFECT_RETURN_IF_ERROR(
+      at_least_one("max_speech_intervals_per_window", o.max_speech_intervals_per_window));
   return absl::OkStatus();
+}
+
+v1::ActiveSpeaker ToProto(const ActiveSpeaker& speaker) {
+  v1::ActiveSpeaker out;
+  out.set_decision(SpeakerDecisionName(speaker.decision));
+  out.set_track_id(speaker.track_id);
+  out.set_reason(speaker.reason);
+  out.set_speech_seconds(speaker.speech_seconds);
+  for (const TrackSpeakingEvidence& track : speaker.tracks) {
+    v1::SpeakingEvidence* evidence = out.add_tracks();
+    evidence->set_track_id(track.track_id);
+    evidence->set_speech_samples(static_cast<uint32_t>(track.speech_samples));
+    evidence->set_silence_samples(static_cast<uint32_t>(track.silence_samples));
+    evidence->set_speech_movement(track.speech_movement);
+    evidence->set_silence_movement(track.silence_movement);
+    evidence->set_score(track.score);
+    evidence->set_judged(track.judged);
+  }
+  return out;
 }
 
 }  // namespace
@@ -59,6 +86,10 @@ absl::StatusOr<StreamAggregatorOptions> StreamAggregatorOptionsFromConfig(
     }
     options.aggregate_interval_us = static_cast<int64_t>(ms) * 1000;
   }
+  // Movement energy is reported per window: measure it over the window.
+  options.body_attention.movement.window_us = options.aggregate_interval_us;
+  options.body_attention.movement.max_step_us =
+      std::min(options.body_attention.movement.max_step_us, options.aggregate_interval_us);
   AFFECT_RETURN_IF_ERROR(ValidateAggregatorOptions(options));
   return options;
 }
@@ -135,7 +166,7 @@ absl::Status StreamAggregator::AddFrame(int64_t timestamp_us, v1::ImageAnalysis*
     const uint64_t id = update.track_ids[static_cast<size_t>(i)];
     face.set_track_id(id);
     if (id == 0) continue;
-    auto [it, inserted] = tracks_.try_emplace(id, options_.smoothing);
+    auto [it, inserted] = tracks_.try_emplace(id, options_.smoothing, options_.body_attention);
     TrackState& state = it->second;
     if (state.frames_in_window == 0) state.first_in_window_us = timestamp_us;
     ++state.frames_in_window;
@@ -160,8 +191,48 @@ absl::Status StreamAggregator::AddFrame(int64_t timestamp_us, v1::ImageAnalysis*
     const int index = attire.face_index();
     attire.set_track_id(index >= 0 && index < faces->size() ? (*faces)[index].track_id() : 0);
   }
+  AddBodyAndAttention(timestamp_us, analysis);
   BoundEndedTracks();
   return absl::OkStatus();
+}
+
+void StreamAggregator::AddBodyAndAttention(int64_t timestamp_us, v1::ImageAnalysis* analysis) {
+  const auto& faces = analysis->faces();
+  for (const v1::Face& face : faces) {
+    if (face.track_id() == 0 || !face.has_attention()) continue;
+    auto it = tracks_.find(face.track_id());
+    if (it != tracks_.end()) it->second.body_attention.AddAttention(timestamp_us, face.attention());
+  }
+  for (v1::PersonBody& body : *analysis->mutable_bodies()) {
+    const int index = body.face_index();
+    const uint64_t id = index >= 0 && index < faces.size() ? faces[index].track_id() : 0;
+    body.set_track_id(id);
+    if (id == 0) continue;
+    auto it = tracks_.find(id);
+    if (it != tracks_.end()) it->second.body_attention.AddBody(timestamp_us, &body);
+  }
+}
+
+std::optional<ActiveSpeaker> StreamAggregator::DecideSpeaker(const std::vector<uint64_t>& seen,
+                                                             std::vector<TimeInterval> speech,
+                                                             int64_t end_us) const {
+  ActiveSpeakerInput input;
+  input.window_start_us = open_window_start_us();
+  input.window_end_us = std::max(end_us, input.window_start_us + 1);
+  input.speech = std::move(speech);
+  for (uint64_t id : seen) {
+    const std::vector<MouthSample>& samples = tracks_.at(id).body_attention.mouth_samples();
+    if (samples.empty()) continue;
+    input.tracks.push_back(TrackMouthSeries{id, samples});
+  }
+  if (input.tracks.empty()) return std::nullopt;  // ATTENTION off, or nobody seen
+  absl::StatusOr<ActiveSpeaker> speaker = AttributeVoice(input, options_.speaker);
+  if (!speaker.ok()) {
+    AFFECT_LOG(DEBUG).With("stream_id", options_.stream_id)
+        << "active speaker not decided: " << speaker.status().message();
+    return std::nullopt;
+  }
+  return std::move(speaker).value();
 }
 
 void StreamAggregator::BoundEndedTracks() {
@@ -222,6 +293,10 @@ absl::Status StreamAggregator::AddVoice(int64_t start_us, const v1::Voice& voice
     VoiceWindow& window = voice_windows_[index];
     window.merger.Add(voice, static_cast<double>(b - a) / 1e6);
     window.latest_end_us = std::max(window.latest_end_us, b);
+    if (voice.speech_present() && voice.active_share() >= options_.min_piece_speech_share &&
+        static_cast<int>(window.speech.size()) < options_.max_speech_intervals_per_window) {
+      window.speech.push_back(TimeInterval{a, b});
+    }
   }
   return absl::OkStatus();
 }
@@ -261,7 +336,11 @@ void StreamAggregator::EmitOpenWindow(int64_t end_us, std::vector<v1::StreamAggr
     voice = voice_it->second.merger.Merged();
     *aggregate.mutable_voice() = voice;
   }
-  if (voice_it != voice_windows_.end()) voice_windows_.erase(voice_it);
+  std::vector<TimeInterval> speech;
+  if (voice_it != voice_windows_.end()) {
+    speech = std::move(voice_it->second.speech);
+    voice_windows_.erase(voice_it);
+  }
 
   // The tracks seen in the window; the most-seen ones when over the bound.
   std::vector<uint64_t> seen;
@@ -281,6 +360,12 @@ void StreamAggregator::EmitOpenWindow(int64_t end_us, std::vector<v1::StreamAggr
   evidence.voice = has_voice ? &voice : nullptr;
   evidence.tracks_in_window = seen;
   evidence.unlisted_tracks = unlisted;
+  const std::optional<ActiveSpeaker> speaker =
+      has_voice ? DecideSpeaker(seen, std::move(speech), end_us) : std::nullopt;
+  if (speaker.has_value()) {
+    *aggregate.mutable_speaker() = ToProto(*speaker);
+    evidence.speaker = &*speaker;
+  }
 
   for (uint64_t id : seen) {
     const TrackState& state = tracks_.at(id);
@@ -288,6 +373,7 @@ void StreamAggregator::EmitOpenWindow(int64_t end_us, std::vector<v1::StreamAggr
     track->set_track_id(id);
     track->set_frames_seen(static_cast<uint32_t>(state.frames_in_window));
     *track->mutable_last_box() = state.last_box;
+    state.body_attention.FillAggregate(track);
     if (state.smoother.frames() == 0) continue;  // no expression on this track's faces
     const ExpressionScores& smoothed = state.smoother.smoothed();
     for (size_t i = 0; i < smoothed.size(); ++i) {
@@ -311,6 +397,8 @@ void StreamAggregator::EmitOpenWindow(int64_t end_us, std::vector<v1::StreamAggr
     face.window_frames = options_.smoothing.window_frames;
     face.dominant = state.smoother.dominant();
     face.changes = state.changes;
+    face.movement = state.body_attention.WindowMovement();
+    face.attention = state.body_attention.WindowAttention();
     *track->mutable_fused() = FuseAffect(face, evidence, options_.fusion);
   }
   if (unlisted > 0) {
@@ -327,6 +415,7 @@ void StreamAggregator::EmitOpenWindow(int64_t end_us, std::vector<v1::StreamAggr
     }
     it->second.frames_in_window = 0;
     it->second.changes.clear();
+    it->second.body_attention.StartWindow();
     it->second.dropped_changes = 0;
     ++it;
   }

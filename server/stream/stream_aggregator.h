@@ -7,6 +7,13 @@
 //   ExpressionSmoother per track (expression_smoother.h)
 //                                              -> smoothed scores, changes
 //   VoiceMerger per window (voice_merger.h)    -> StreamAggregate.voice
+//   TrackBodyAttention per track (track_body_attention.h)
+//                                              -> PersonBody.track_id,
+//                                                 TrackAggregate.attention,
+//                                                 drowsiness_changes,
+//                                                 movement_energy, posture
+//   AttributeVoice per window (active_speaker.h)
+//                                              -> StreamAggregate.speaker
 //   FuseAffect (affect_fusion.h)               -> TrackAggregate.fused
 //
 // HOW A SESSION USES IT (one object per stream):
@@ -17,8 +24,9 @@
 //                           StreamAggregator::Create(options));
 //   std::vector<v1::StreamAggregate> ready;
 //   // Each successfully analysed frame, in frame order, BEFORE its
-//   // FrameResult is sent (this fills Face.track_id and
-//   // PersonAttire.track_id in place):
+//   // FrameResult is sent (this fills Face.track_id, PersonAttire.track_id
+//   // and PersonBody.track_id in place, and adds the lean cue to
+//   // PersonBody.cues):
 //   status = affect->AddFrame(frame.timestamp_us(), result.mutable_analysis(), &ready);
 //   // Each analysed piece of audio (its first sample's stream time):
 //   status = affect->AddVoice(piece_start_us, voice);
@@ -56,7 +64,18 @@
 // in the window (an event is stamped with the first frame that showed the
 // new dominant, which can lie up to min_lead_frames - 1 frames before the
 // window's start), and fused. A track whose faces had no expression (EMOTION not
-// requested) has no scores, no dominant and no fused affect.
+// requested) has no scores, no dominant and no fused affect. With ATTENTION:
+// attention (as of the track's last attention sample in the window) and the
+// drowsiness changes decided in the window; with BODY (a PersonBody linked
+// to the track's face through face_index): movement_energy and posture.
+//
+// ACTIVE SPEAKER. The per-10 ms voice decisions are not kept past the voice
+// analysis, so the window's speech intervals are built from the voice
+// pieces (at most 1 s each, audio_piecer.h): a piece's span counts as
+// speech when at least min_piece_speech_share (0.5) of it was voiced. When
+// the window has voice and at least one track's mouth was measured,
+// AttributeVoice decides the speaker (StreamAggregate.speaker), and fusion
+// uses the voice for that track even with several faces in view.
 //
 // BOUNDS (memory per stream, whatever the input):
 //   live tracks              <= tracker.max_live_tracks (128)
@@ -78,6 +97,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,9 +105,11 @@
 #include "absl/status/statusor.h"
 #include "affect/v1/affect_service.pb.h"
 #include "affect/v1/results.pb.h"
+#include "server/stream/active_speaker.h"
 #include "server/stream/affect_fusion.h"
 #include "server/stream/expression_smoother.h"
 #include "server/stream/face_tracker.h"
+#include "server/stream/track_body_attention.h"
 #include "server/stream/voice_merger.h"
 
 namespace affect::stream {
@@ -101,6 +123,15 @@ struct StreamAggregatorOptions {
   ExpressionSmootherOptions smoothing;
   FaceTrackerOptions tracker;
   FusionOptions fusion;
+  // Per-track attention, movement and lean (movement.window_us is set to
+  // the aggregate interval by StreamAggregatorOptionsFromConfig).
+  TrackBodyAttentionOptions body_attention;
+  ActiveSpeakerOptions speaker;
+  // A voice piece counts as speech for the active speaker when at least
+  // this share of it was voiced. (0, 1].
+  float min_piece_speech_share = 0.5f;
+  // Speech intervals kept per window, at most. >= 1.
+  int max_speech_intervals_per_window = 1024;
   // Change events per track per window, at most. >= 1.
   int max_changes_per_track = 16;
   // Tracks per aggregate, and ended tracks awaiting their window, at most.
@@ -170,8 +201,11 @@ class StreamAggregator {
 
  private:
   struct TrackState {
-    explicit TrackState(const ExpressionSmootherOptions& options) : smoother(options) {}
+    TrackState(const ExpressionSmootherOptions& smoothing,
+               const TrackBodyAttentionOptions& body_attention_options)
+        : smoother(smoothing), body_attention(body_attention_options) {}
     ExpressionSmoother smoother;
+    TrackBodyAttention body_attention;
     int frames_in_window = 0;
     int64_t first_in_window_us = 0;
     int64_t last_in_window_us = 0;
@@ -182,7 +216,8 @@ class StreamAggregator {
   };
   struct VoiceWindow {
     VoiceMerger merger;
-    int64_t latest_end_us = 0;  // of the voice in this window
+    int64_t latest_end_us = 0;         // of the voice in this window
+    std::vector<TimeInterval> speech;  // pieces counted as speech
   };
 
   explicit StreamAggregator(const StreamAggregatorOptions& options);
@@ -196,6 +231,13 @@ class StreamAggregator {
   void CloseWindowsBefore(int64_t timestamp_us, std::vector<v1::StreamAggregate>* completed);
   // Emits the open window as [start, end_us) and opens the next one.
   void EmitOpenWindow(int64_t end_us, std::vector<v1::StreamAggregate>* completed);
+  // The speaker of the open window (ending at `end_us`) among `seen`, from
+  // their mouth samples; nullopt when no track's mouth was measured.
+  std::optional<ActiveSpeaker> DecideSpeaker(const std::vector<uint64_t>& seen,
+                                             std::vector<TimeInterval> speech,
+                                             int64_t end_us) const;
+  // Feeds each face's attention and each linked body to its track.
+  void AddBodyAndAttention(int64_t timestamp_us, v1::ImageAnalysis* analysis);
   // Keeps the ended-track states awaiting their window within bounds.
   void BoundEndedTracks();
 

@@ -117,6 +117,98 @@ TEST(AffectFusionTest, VoiceIsNotAttributedWhenSeveralPeopleAreInView) {
   EXPECT_THAT(fused.explanation(), Not(HasSubstr("% voice"))) << "no voice weight when unused";
 }
 
+ActiveSpeaker SpeakerIs(uint64_t track_id) {
+  ActiveSpeaker speaker;
+  speaker.decision = SpeakerDecision::kSpeaker;
+  speaker.track_id = track_id;
+  speaker.speech_seconds = 1.5;
+  speaker.reason = absl::StrFormat(
+      "track %d: mouth movement 0.120 during 1.50 s of speech against 0.020 in silence", track_id);
+  return speaker;
+}
+
+TEST(AffectFusionTest, VoiceGoesToTheAttributedSpeakerAmongSeveralFaces) {
+  v1::Voice voice = MakeVoice(2.0f, 0.64f, -22.0f, 0.6f);
+  const ActiveSpeaker speaker = SpeakerIs(2);
+  VoiceEvidence evidence;
+  evidence.voice = &voice;
+  evidence.tracks_in_window = {2, 5};
+  evidence.speaker = &speaker;
+  FaceEvidence speaking = Face(OneHot(v1::EXPRESSION_SAD), v1::EXPRESSION_SAD);
+  const v1::FusedAffect fused = FuseAffect(speaking, evidence, {});
+  // a_f = -0.4, a_v = 0.6, full face and voice weights (1.28 s of speech).
+  EXPECT_NEAR(fused.arousal(), 0.1f, 1e-5) << "face and voice blended for the speaker";
+  EXPECT_THAT(fused.explanation(), HasSubstr("Voice attributed to track 2 (track 2: mouth "
+                                             "movement 0.120 during 1.50 s of speech"))
+      << "names the attribution and its evidence";
+  EXPECT_THAT(fused.explanation(), HasSubstr("50% face, 50% voice")) << "voice weight stated";
+
+  FaceEvidence listening = speaking;
+  listening.track_id = 5;
+  const v1::FusedAffect other = FuseAffect(listening, evidence, {});
+  EXPECT_NEAR(other.arousal(), -0.4f, 1e-6) << "the listener is fused from the face alone";
+  EXPECT_THAT(other.explanation(), HasSubstr("but attributed to track 2"))
+      << "says whose voice it was";
+  EXPECT_THAT(other.explanation(), HasSubstr("from the face alone")) << "face-only fusion";
+}
+
+TEST(AffectFusionTest, UndecidedSpeakerLeavesTheVoiceOutAndSaysWhy) {
+  v1::Voice voice = MakeVoice(2.0f, 0.64f, -22.0f, 0.6f);
+  ActiveSpeaker speaker;
+  speaker.decision = SpeakerDecision::kAmbiguous;
+  speaker.reason = "ambiguous: tracks 2 and 5 moved their mouths alike";
+  VoiceEvidence evidence;
+  evidence.voice = &voice;
+  evidence.tracks_in_window = {2, 5};
+  evidence.speaker = &speaker;
+  const v1::FusedAffect fused =
+      FuseAffect(Face(OneHot(v1::EXPRESSION_SAD), v1::EXPRESSION_SAD), evidence, {});
+  EXPECT_NEAR(fused.arousal(), -0.4f, 1e-6) << "voice not used";
+  EXPECT_THAT(fused.explanation(), HasSubstr("did not single out a speaker (ambiguous"))
+      << "the speaker rule's reason";
+}
+
+TEST(AffectFusionTest, MovementEnergySupportsArousalWithASmallWeight) {
+  FaceEvidence face = Face(OneHot(v1::EXPRESSION_SAD), v1::EXPRESSION_SAD);
+  face.movement.energy = 1.2f;
+  face.movement.level = 1.0f;
+  const v1::FusedAffect fused = FuseAffect(face, {}, {});
+  // (1 x -0.4 + 0.25 x (+1)) / 1.25
+  EXPECT_NEAR(fused.arousal(), -0.12f, 1e-5) << "movement pulls arousal up";
+  EXPECT_THAT(fused.explanation(), HasSubstr("Movement energy 1.20 body scales/s supports high "
+                                             "arousal."))
+      << "names the movement cue";
+  EXPECT_THAT(fused.explanation(), HasSubstr("80% face, 20% movement")) << "weights stated";
+
+  face.movement.energy = 0.05f;
+  face.movement.level = 0.05f;
+  EXPECT_LT(FuseAffect(face, {}, {}).arousal(), -0.4f) << "stillness pulls arousal down";
+
+  v1::Voice voice = MakeVoice(2.0f, 0.64f, -22.0f, 0.6f);
+  face.movement.energy = 1.2f;
+  face.movement.level = 1.0f;
+  const v1::FusedAffect three = FuseAffect(face, Alone(&voice), {});
+  // (-0.4 + 0.6 + 0.25) / 2.25
+  EXPECT_NEAR(three.arousal(), 0.2f, 1e-5) << "three cues blended";
+  EXPECT_THAT(three.explanation(), HasSubstr("44% face, 45% voice, 11% movement"))
+      << "three weights stated";
+}
+
+TEST(AffectFusionTest, ExplanationNamesTheDrowsinessLevel) {
+  FaceEvidence face = Face(OneHot(v1::EXPRESSION_NEUTRAL), v1::EXPRESSION_NEUTRAL);
+  AttentionSummary attention;
+  attention.level = DrowsinessLevel::kTired;
+  attention.perclos = 0.09f;
+  attention.reasons = {"PERCLOS 0.09 >= 0.075"};
+  face.attention = &attention;
+  EXPECT_THAT(FuseAffect(face, {}, {}).explanation(),
+              HasSubstr("Drowsiness: tired (PERCLOS 0.09 >= 0.075)."))
+      << "level and reason";
+  attention.level = DrowsinessLevel::kUnknown;
+  EXPECT_THAT(FuseAffect(face, {}, {}).explanation(), Not(HasSubstr("Drowsiness")))
+      << "an unknown level is not mentioned";
+}
+
 TEST(AffectFusionTest, VoiceWithoutSpeechIsNotUsed) {
   v1::Voice voice = MakeVoice(2.0f, 0.0f, -65.0f, 0.0f);
   const v1::FusedAffect fused =

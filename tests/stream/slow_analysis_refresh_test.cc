@@ -60,7 +60,7 @@ TEST(SlowAnalysisIntervalsTest, UnsetIsEveryFrameAndTheRangeIsChecked) {
 }
 
 TEST(SlowAnalysisRefreshTest, NoIntervalComputesOnEveryFrame) {
-  SlowAnalysisRefresh refresh({0, 0}, true, true);
+  SlowAnalysisRefresh refresh({0, 0}, {true, true});
   for (int64_t t : {0, 1, 1, 2}) {
     const SlowAnalysesDue due = refresh.DueAt(t);
     EXPECT_TRUE(due.scene);
@@ -69,7 +69,7 @@ TEST(SlowAnalysisRefreshTest, NoIntervalComputesOnEveryFrame) {
 }
 
 TEST(SlowAnalysisRefreshTest, ComputesOncePerIntervalOfStreamTime) {
-  SlowAnalysisRefresh refresh({300'000, 1'000'000}, true, true);
+  SlowAnalysisRefresh refresh({300'000, 1'000'000}, {true, true});
   std::vector<int64_t> scene_frames, attire_frames;
   for (int64_t t = 0; t <= 1'500'000; t += 100'000) {
     const SlowAnalysesDue due = refresh.DueAt(t);
@@ -82,7 +82,7 @@ TEST(SlowAnalysisRefreshTest, ComputesOncePerIntervalOfStreamTime) {
 }
 
 TEST(SlowAnalysisRefreshTest, AnalysesOutsideThePlanAreNeverDue) {
-  SlowAnalysisRefresh refresh({0, 0}, false, true);
+  SlowAnalysisRefresh refresh({0, 0}, {false, true});
   const SlowAnalysesDue due = refresh.DueAt(0);
   EXPECT_FALSE(due.scene);
   EXPECT_TRUE(due.attire);
@@ -93,7 +93,7 @@ TEST(SlowAnalysisRefreshTest, AnalysesOutsideThePlanAreNeverDue) {
 }
 
 TEST(SlowAnalysisRefreshTest, FramesInBetweenCarryTheLastResultsAndSayFromWhere) {
-  SlowAnalysisRefresh refresh({1'000'000, 1'000'000}, true, true);
+  SlowAnalysisRefresh refresh({1'000'000, 1'000'000}, {true, true});
   // Frame 1 computes; tracks 7 and 9 are seen.
   SlowAnalysesDue due = refresh.DueAt(100'000);
   ASSERT_TRUE(due.scene && due.attire);
@@ -119,7 +119,7 @@ TEST(SlowAnalysisRefreshTest, FramesInBetweenCarryTheLastResultsAndSayFromWhere)
 }
 
 TEST(SlowAnalysisRefreshTest, AFailedComputingFrameMakesTheNextFrameComputeAgain) {
-  SlowAnalysisRefresh refresh({1'000'000, 1'000'000}, true, true);
+  SlowAnalysisRefresh refresh({1'000'000, 1'000'000}, {true, true});
   SlowAnalysesDue due = refresh.DueAt(0);
   v1::FrameResult failed = Frame(1, {});
   failed.mutable_error()->set_code(3);
@@ -128,6 +128,53 @@ TEST(SlowAnalysisRefreshTest, AFailedComputingFrameMakesTheNextFrameComputeAgain
   due = refresh.DueAt(100'000);
   EXPECT_TRUE(due.scene);
   EXPECT_TRUE(due.attire);
+}
+
+TEST(SlowAnalysisRefreshTest, BodiesAndAttentionAreCarriedPerTrack) {
+  v1::StreamConfig config;
+  config.set_body_interval_ms(500);
+  config.set_attention_interval_ms(300);
+  auto intervals = SlowAnalysisIntervalsFromConfig(config);
+  ASSERT_TRUE(intervals.ok()) << intervals.status();
+  EXPECT_EQ(intervals->body_us, 500'000) << "body interval read";
+  EXPECT_EQ(intervals->attention_us, 300'000) << "attention interval read";
+  config.set_body_interval_ms(600001);
+  EXPECT_THAT(SlowAnalysisIntervalsFromConfig(config),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("config.body_interval_ms")))
+      << "range checked, field named";
+
+  SlowAnalysisRefresh refresh(*intervals, {false, false, true, true});
+  SlowAnalysesDue due = refresh.DueAt(100'000);
+  ASSERT_TRUE(due.body && due.attention) << "the first frame computes both";
+  EXPECT_FALSE(due.scene || due.attire) << "not planned";
+  v1::FrameResult first = Frame(1, {7, 9});
+  first.mutable_analysis()->mutable_faces(1)->mutable_attention()->set_mouth_openness(0.4f);
+  v1::PersonBody* body = first.mutable_analysis()->add_bodies();
+  body->set_face_index(1);
+  body->set_track_id(9);
+  body->set_score(0.8f);
+  first.mutable_analysis()->add_bodies()->set_face_index(-1);  // unlinked: not carried
+  refresh.Complete(due, &first);
+  EXPECT_FALSE(first.has_body_from_sequence()) << "computed, not carried";
+  EXPECT_EQ(first.analysis().bodies_size(), 2) << "computed bodies untouched";
+
+  due = refresh.DueAt(200'000);
+  ASSERT_FALSE(due.body || due.attention) << "within both intervals";
+  v1::FrameResult second = Frame(2, {9, 11});
+  refresh.Complete(due, &second);
+  EXPECT_EQ(second.body_from_sequence(), 1u) << "says from where";
+  EXPECT_EQ(second.attention_from_sequence(), 1u) << "says from where";
+  ASSERT_EQ(second.analysis().bodies_size(), 1) << "only track 9's body is carried";
+  EXPECT_EQ(second.analysis().bodies(0).track_id(), 9u) << "track kept";
+  EXPECT_EQ(second.analysis().bodies(0).face_index(), 0) << "re-linked to this frame's face";
+  EXPECT_EQ(second.analysis().bodies(0).score(), 0.8f) << "the computed body";
+  ASSERT_TRUE(second.analysis().faces(0).has_attention()) << "track 9's attention carried";
+  EXPECT_EQ(second.analysis().faces(0).attention().mouth_openness(), 0.4f) << "its values";
+  EXPECT_FALSE(second.analysis().faces(1).has_attention()) << "new track 11 has none yet";
+
+  due = refresh.DueAt(400'000);
+  EXPECT_TRUE(due.attention) << "300 ms passed: attention again";
+  EXPECT_FALSE(due.body) << "500 ms not yet passed";
 }
 
 }  // namespace
