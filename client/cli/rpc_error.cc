@@ -16,7 +16,9 @@ bool LooksLikeConnectFailure(absl::string_view message) {
 }
 
 std::string Hint(const grpc::Status& status, absl::string_view server) {
-  const absl::string_view message = status.error_message();
+  // A copy: grpc::Status::error_message() returns its string by value, so a
+  // string_view of it dangled (ASan: heap-use-after-free).
+  const std::string message = status.error_message();
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
       if (LooksLikeConnectFailure(message) || message.empty()) {

@@ -69,6 +69,7 @@ class StreamSession::SchedulerSink : public stream::FrameSink {
 StreamSession::StreamSession(grpc::CallbackServerContext* context, const StreamResources& resources,
                              absl::Time start)
     : context_(context),
+      deadline_(absl::FromChrono(context->deadline())),
       resources_(resources),
       options_(*resources.options),
       start_(start),
@@ -659,7 +660,7 @@ void StreamSession::ProcessFrame(HeldFrame held, int64_t index) {
   job.body = outcome.slow.body;
   job.attention = outcome.slow.attention;
   job.overrides = plan.overrides;
-  job.deadline = absl::FromChrono(context_->deadline());
+  job.deadline = deadline_;
   job.cancellation = cancellation_;
   job.traffic_class = TrafficClass::kStream;
   // The frame (and its image) lives in `frame` until the callback has run.
@@ -729,7 +730,7 @@ void StreamSession::FrameDone(int64_t index, FrameOutcome outcome) {
 
 void StreamSession::ProcessVoice(stream::AudioPiece piece) {
   ModelCallContext context;
-  context.deadline = absl::FromChrono(context_->deadline());
+  context.deadline = deadline_;
   context.cancellation = cancellation_;
   context.traffic_class = TrafficClass::kStream;
   std::shared_ptr<const std::vector<float>> samples = std::move(piece.samples);

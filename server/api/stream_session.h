@@ -166,6 +166,11 @@ class StreamSession : public grpc::ServerBidiReactor<v1::StreamRequest, v1::Stre
   void Unref();
 
   grpc::CallbackServerContext* const context_;
+  // The call's deadline, read once at the start: gRPC frees the context after
+  // OnDone, while a frame or voice piece started by the scheduler or a worker
+  // may still be on its way to the pipeline (ASan: heap-use-after-free when
+  // SIGTERM drained a stream with a frame start queued).
+  const absl::Time deadline_;
   const StreamResources resources_;
   const ServerOptions& options_;
   const absl::Time start_;
