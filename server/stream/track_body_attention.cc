@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/analysis/body/body_result.h"
 #include "server/analysis/proto_conversions.h"
 #include "server/common/status_macros.h"
 
@@ -12,14 +13,6 @@ namespace affect::stream {
 namespace {
 
 constexpr size_t kMaxPostureNames = 8;  // PostureCueKind has 8 cues
-
-v1::PostureCue ToProto(const analysis::PostureCue& cue) {
-  v1::PostureCue out;
-  out.set_name(analysis::PostureCueName(cue.kind));
-  out.set_score(cue.score);
-  if (!cue.evidence.empty()) out.add_evidence(cue.evidence);
-  return out;
-}
 
 }  // namespace
 
@@ -115,7 +108,7 @@ void TrackBodyAttention::AddBody(int64_t timestamp_us, v1::PersonBody* body) {
   if (!movement_.Add(timestamp_us, *pose).ok()) return;
   absl::StatusOr<std::optional<analysis::PostureCue>> lean = lean_.Observe(timestamp_us, *pose);
   if (lean.ok() && lean->has_value() && (*lean)->present) {
-    *body->add_cues() = ToProto(**lean);
+    *body->add_cues() = analysis::ToProto(**lean);
     std::stable_sort(
         body->mutable_cues()->begin(), body->mutable_cues()->end(),
         [](const v1::PostureCue& a, const v1::PostureCue& b) { return a.score() > b.score(); });
