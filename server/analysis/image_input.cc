@@ -122,6 +122,17 @@ InputTransform MakeInputTransform(int image_width, int image_height, int input_w
   return t;
 }
 
+InputTransform OfCropInImage(const InputTransform& crop, int crop_x, int crop_y,
+                             int image_width, int image_height) {
+  // model = (image - crop origin) * scale + offset.
+  InputTransform t = crop;
+  t.offset_x -= static_cast<float>(crop_x) * crop.scale_x;
+  t.offset_y -= static_cast<float>(crop_y) * crop.scale_y;
+  t.image_width = image_width;
+  t.image_height = image_height;
+  return t;
+}
+
 absl::Status ValidateRgbImage(const cv::Mat& image) {
   if (image.empty()) return absl::InvalidArgumentError("image is empty");
   if (image.type() != CV_8UC3) {

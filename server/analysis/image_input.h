@@ -79,6 +79,13 @@ struct InputTransform {
 InputTransform MakeInputTransform(int image_width, int image_height, int input_width,
                                   int input_height, FitMode fit);
 
+// `crop`, the transform of a region whose top-left corner is at (crop_x,
+// crop_y) in an image_width x image_height image, as a transform of the
+// whole image: model coordinates then map straight to the whole image's
+// pixels (a second look at part of a frame answers in frame pixels).
+InputTransform OfCropInImage(const InputTransform& crop, int crop_x, int crop_y,
+                             int image_width, int image_height);
+
 // OK for a non-empty CV_8UC3 image, INVALID_ARGUMENT otherwise.
 absl::Status ValidateRgbImage(const cv::Mat& image);
 

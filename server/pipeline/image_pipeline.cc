@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "server/analysis/attire/person_mask.h"
 #include "server/analysis/body/body_result.h"
+#include "server/analysis/body/pose_second_look.h"
 #include "server/analysis/body/posture_cues.h"
 #include "server/analysis/face/face_attention_result.h"
 #include "server/analysis/face/face_geometry.h"
@@ -51,6 +52,11 @@ struct ImagePipeline::Job {
   std::optional<v1::Scene> scene ABSL_GUARDED_BY(mutex);
   cv::Mat person_mask ABSL_GUARDED_BY(mutex);
   std::vector<analysis::PersonPose> poses ABSL_GUARDED_BY(mutex);
+  // Set when the pose branch waits for the faces before it ends (the second
+  // look at faces without a pose): the face and pose results meet here.
+  bool second_look = false;
+  BranchJoin pose_meets_faces{2};
+  std::vector<analysis::Box> face_boxes ABSL_GUARDED_BY(mutex);
   PipelineTimings timings ABSL_GUARDED_BY(mutex);
   std::vector<v1::ModelRef> models ABSL_GUARDED_BY(mutex);
 };
@@ -177,7 +183,7 @@ absl::Status ImagePipeline::Availability(v1::Analysis analysis) const {
 absl::Status ImagePipeline::CheckCapacity(bool emotion, bool attire, bool scene, bool body,
                                           bool attention) const {
   std::vector<const ModelHandle*> needed;
-  if ((emotion || attire || attention) && faces_.ok()) needed.push_back(&faces_->model);
+  if ((emotion || attire || attention || body) && faces_.ok()) needed.push_back(&faces_->model);
   if (body && pose_.ok()) needed.push_back(&pose_->model);
   if ((scene || attire) && scene_.ok()) needed.push_back(&scene_->model);
   if (attire && segmentation_.ok()) needed.push_back(&segmentation_->model);
@@ -227,11 +233,16 @@ void ImagePipeline::Analyze(ImageJob input, ImageJobCallback done) const {
   job->input = std::move(input);
   job->pipeline = shared_from_this();
   job->start = absl::Now();
-  const bool want_faces = job->input.emotion || job->input.attire || job->input.attention;
+  // BODY detects faces too when the detector is there: each body links to
+  // its face, and a face the pose pass missed gets the second look.
+  const bool want_faces = job->input.emotion || job->input.attire || job->input.attention ||
+                          (job->input.body && faces_.ok());
   // Accessories come from the object detector: attire uses it when present.
   const bool want_objects = job->input.scene || (job->input.attire && scene_.ok());
   const bool want_mask = job->input.attire;
   const bool want_pose = job->input.body;
+  // The second look needs the faces.
+  job->second_look = want_pose && want_faces && pose_->decoder.options().refine.max_faces > 0;
   {
     absl::MutexLock lock(&job->mutex);
     job->done = std::move(done);
@@ -332,8 +343,14 @@ void ImagePipeline::StartFaces(const std::shared_ptr<Job>& job) const {
         {
           absl::MutexLock lock(&job->mutex);
           for (v1::Face& face : faces) *job->analysis.add_faces() = std::move(face);
+          for (const analysis::FaceDetection& face : *shared_detections) {
+            job->face_boxes.push_back(face.box);
+          }
           job->timings.postprocess += absl::Now() - post_start;
           if (run_mesh) job->join.Add();
+        }
+        if (job->second_look) {
+          RunOnPoolOrInline(workers_, [this, job] { PoseOrFacesReady(job); });
         }
         if (run_mesh) {
           RunOnPoolOrInline(workers_,
@@ -426,8 +443,55 @@ void ImagePipeline::StartPose(const std::shared_ptr<Job>& job) const {
                     job->poses = *std::move(poses);
                     job->timings.postprocess += absl::Now() - post_start;
                   }
+                  if (job->second_look) return PoseOrFacesReady(job);
                   FinishBranch(job);
                 });
+}
+
+void ImagePipeline::PoseOrFacesReady(const std::shared_ptr<Job>& job) const {
+  // Neither side fails through here (failures go to Fail): the second
+  // caller gets OK and goes on.
+  if (!job->pose_meets_faces.BranchDone(absl::OkStatus()).has_value()) return;
+  StartSecondLook(job);
+}
+
+void ImagePipeline::StartSecondLook(const std::shared_ptr<Job>& job) const {
+  const absl::Time start = absl::Now();
+  const PoseBinding& binding = *pose_;
+  std::vector<analysis::PersonPose> poses;
+  auto face_boxes = std::make_shared<std::vector<analysis::Box>>();
+  {
+    absl::MutexLock lock(&job->mutex);
+    poses = job->poses;
+    *face_boxes = job->face_boxes;
+  }
+  auto items = analysis::MakeSecondLookItems(*job->input.rgb, poses, *face_boxes, binding.decoder,
+                                             binding.model.config->input(0));
+  if (!items.ok()) return Fail(job, items.status());
+  if (items->empty()) return FinishBranch(job);  // every face has its pose
+  if (absl::Status wanted = CheckStillWanted(job->context); !wanted.ok()) return Fail(job, wanted);
+  std::vector<std::vector<Tensor>> inputs;
+  for (analysis::SecondLookItem& item : *items) inputs.push_back({std::move(item.tensor)});
+  {
+    absl::MutexLock lock(&job->mutex);
+    job->timings.postprocess += absl::Now() - start;
+  }
+  CallModel(binding.model, std::move(inputs), job->context, workers_,
+            [this, job, face_boxes, poses = std::move(poses),
+             items = *std::move(items)](absl::StatusOr<InferenceResult> result) mutable {
+              if (!result.ok()) return Fail(job, result.status());
+              const absl::Time post_start = absl::Now();
+              const absl::Status added = analysis::AddSecondLookPoses(
+                  pose_->decoder, items, result->outputs, *face_boxes, &poses);
+              if (!added.ok()) return Fail(job, added);
+              {
+                absl::MutexLock lock(&job->mutex);
+                job->timings.AddModelCall(*result);
+                job->poses = std::move(poses);
+                job->timings.postprocess += absl::Now() - post_start;
+              }
+              FinishBranch(job);
+            });
 }
 
 void ImagePipeline::StartMesh(

@@ -108,6 +108,14 @@ class ImagePipeline : public std::enable_shared_from_this<ImagePipeline> {
   void StartObjects(const std::shared_ptr<Job>& job) const;
   void StartSegmentation(const std::shared_ptr<Job>& job) const;
   void StartPose(const std::shared_ptr<Job>& job) const;
+  // The pose branch's rendezvous with the face branch: called once by each
+  // when its result is in (poses; face boxes); the second caller starts
+  // the second look (StartSecondLook).
+  void PoseOrFacesReady(const std::shared_ptr<Job>& job) const;
+  // The pose model on the region around each face the whole-frame pass left
+  // without a pose (analysis/body/pose_second_look.h), one batched call;
+  // ends the pose branch.
+  void StartSecondLook(const std::shared_ptr<Job>& job) const;
   // One mesh item per detected face, in the order of the job's faces.
   void StartMesh(const std::shared_ptr<Job>& job,
                  std::shared_ptr<const std::vector<analysis::FaceDetection>> faces) const;

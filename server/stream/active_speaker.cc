@@ -217,25 +217,4 @@ absl::StatusOr<ActiveSpeaker> AttributeVoice(const ActiveSpeakerInput& input,
   return result;
 }
 
-std::vector<TimeInterval> SpeechIntervalsFromVoiceFrames(int64_t first_frame_us,
-                                                         const std::vector<bool>& speech,
-                                                         int64_t hop_us) {
-  std::vector<TimeInterval> intervals;
-  if (first_frame_us < 0 || hop_us <= 0) return intervals;
-  const int64_t frames = static_cast<int64_t>(speech.size());
-  if (frames > 0 && hop_us > (std::numeric_limits<int64_t>::max() - first_frame_us) / frames) {
-    return intervals;  // the last frame would end past INT64_MAX
-  }
-  for (int64_t i = 0; i < frames; ++i) {
-    if (!speech[i]) continue;
-    const int64_t start = first_frame_us + i * hop_us;
-    if (!intervals.empty() && intervals.back().end_us == start) {
-      intervals.back().end_us = start + hop_us;
-    } else {
-      intervals.push_back(TimeInterval{start, start + hop_us});
-    }
-  }
-  return intervals;
-}
-
 }  // namespace affect::stream

@@ -31,8 +31,8 @@
 // (half-open [start, end)).
 //
 // INPUT. The speech intervals in stream time, as voice activity detection
-// gives them (voice_activity.h: one decision per 10 ms frame;
-// SpeechIntervalsFromVoiceFrames turns those into intervals), and per track
+// gives them (voice_activity.h: one decision per 10 ms frame; the voice
+// analysis reports runs of them as Voice.speech_segments), and per track
 // its (time, mouth openness) samples (face_geometry.h: MouthOpenness).
 // Intervals are clipped to the window, sorted and merged; samples outside
 // the window or not finite are skipped, in any order. The window must have
@@ -118,13 +118,6 @@ struct ActiveSpeaker {
 absl::StatusOr<ActiveSpeaker> AttributeVoice(const ActiveSpeakerInput& input,
                                              const ActiveSpeakerOptions& options);
 
-// Speech intervals from per-frame voice decisions: frame i spans
-// [first_frame_us + i * hop_us, + hop_us); runs of speech frames become one
-// interval each. Empty when first_frame_us < 0, hop_us <= 0 or the frames
-// would run past INT64_MAX.
-std::vector<TimeInterval> SpeechIntervalsFromVoiceFrames(int64_t first_frame_us,
-                                                         const std::vector<bool>& speech,
-                                                         int64_t hop_us = 10'000);
 
 }  // namespace affect::stream
 

@@ -27,10 +27,6 @@ absl::Status ValidateAggregatorOptions(const StreamAggregatorOptions& o) {
   AFFECT_RETURN_IF_ERROR(ValidateFusionOptions(o.fusion));
   AFFECT_RETURN_IF_ERROR(ValidateTrackBodyAttentionOptions(o.body_attention));
   AFFECT_RETURN_IF_ERROR(ValidateActiveSpeakerOptions(o.speaker));
-  if (!(o.min_piece_speech_share > 0.0f && o.min_piece_speech_share <= 1.0f)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("min_piece_speech_share: ", o.min_piece_speech_share, " is outside (0, 1]"));
-  }
   auto at_least_one = [](absl::string_view field, int value) {
     return value >= 1 ? absl::OkStatus()
                       : absl::InvalidArgumentError(
@@ -275,6 +271,20 @@ absl::Status StreamAggregator::AddVoice(int64_t start_us, const v1::Voice& voice
         << "voice for an aggregate window already emitted; dropped";
     return absl::OkStatus();
   }
+  // The piece's speech in stream time, from the voice analysis's segments
+  // (10 ms decisions). Segments outside the piece, reversed or not finite
+  // are clipped or skipped: they never reach outside [start_us, end_us].
+  std::vector<TimeInterval> speech;
+  for (const v1::SpeechSegment& segment : voice.speech_segments()) {
+    const double from = segment.start_seconds();
+    const double to = segment.end_seconds();
+    if (!(std::isfinite(from) && std::isfinite(to))) continue;
+    const double a = std::clamp(from, 0.0, seconds);
+    const double b = std::clamp(to, 0.0, seconds);
+    if (!(b > a)) continue;
+    speech.push_back(TimeInterval{start_us + static_cast<int64_t>(std::llround(a * 1e6)),
+                                  std::min<int64_t>(end_us, start_us + std::llround(b * 1e6))});
+  }
   const int64_t from_us = std::max(start_us, open_start);
   const int64_t last_index = WindowIndex(end_us - 1);
   if (last_index - open_index_ >= options_.max_voice_windows_ahead) {
@@ -293,9 +303,12 @@ absl::Status StreamAggregator::AddVoice(int64_t start_us, const v1::Voice& voice
     VoiceWindow& window = voice_windows_[index];
     window.merger.Add(voice, static_cast<double>(b - a) / 1e6);
     window.latest_end_us = std::max(window.latest_end_us, b);
-    if (voice.speech_present() && voice.active_share() >= options_.min_piece_speech_share &&
-        static_cast<int>(window.speech.size()) < options_.max_speech_intervals_per_window) {
-      window.speech.push_back(TimeInterval{a, b});
+    for (const TimeInterval& interval : speech) {
+      const int64_t speech_start = std::max(interval.start_us, a);
+      const int64_t speech_end = std::min(interval.end_us, b);
+      if (speech_end <= speech_start) continue;
+      if (static_cast<int>(window.speech.size()) >= options_.max_speech_intervals_per_window) break;
+      window.speech.push_back(TimeInterval{speech_start, speech_end});
     }
   }
   return absl::OkStatus();

@@ -69,10 +69,9 @@
 // drowsiness changes decided in the window; with BODY (a PersonBody linked
 // to the track's face through face_index): movement_energy and posture.
 //
-// ACTIVE SPEAKER. The per-10 ms voice decisions are not kept past the voice
-// analysis, so the window's speech intervals are built from the voice
-// pieces (at most 1 s each, audio_piecer.h): a piece's span counts as
-// speech when at least min_piece_speech_share (0.5) of it was voiced. When
+// ACTIVE SPEAKER. The window's speech intervals are the voice pieces'
+// speech segments (Voice.speech_segments: runs of the voice activity
+// detector's 10 ms decisions) placed at the pieces' stream times. When
 // the window has voice and at least one track's mouth was measured,
 // AttributeVoice decides the speaker (StreamAggregate.speaker), and fusion
 // uses the voice for that track even with several faces in view.
@@ -127,9 +126,6 @@ struct StreamAggregatorOptions {
   // the aggregate interval by StreamAggregatorOptionsFromConfig).
   TrackBodyAttentionOptions body_attention;
   ActiveSpeakerOptions speaker;
-  // A voice piece counts as speech for the active speaker when at least
-  // this share of it was voiced. (0, 1].
-  float min_piece_speech_share = 0.5f;
   // Speech intervals kept per window, at most. >= 1.
   int max_speech_intervals_per_window = 1024;
   // Change events per track per window, at most. >= 1.
@@ -217,7 +213,7 @@ class StreamAggregator {
   struct VoiceWindow {
     VoiceMerger merger;
     int64_t latest_end_us = 0;         // of the voice in this window
-    std::vector<TimeInterval> speech;  // pieces counted as speech
+    std::vector<TimeInterval> speech;  // the pieces' speech segments
   };
 
   explicit StreamAggregator(const StreamAggregatorOptions& options);

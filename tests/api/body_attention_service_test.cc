@@ -112,6 +112,34 @@ TEST_F(BodyAttentionServiceTest, BodyAndAttentionOfADemoPhoto) {
   EXPECT_THAT(models, Not(Contains("centernet")));
 }
 
+TEST_F(BodyAttentionServiceTest, EveryFaceOfACrowdedPhotoGetsItsBodyThroughTheSecondLook) {
+  // sample4: four women; the whole-frame pose pass misses the second from
+  // the left (her body hidden behind her neighbours). With faces detected
+  // (ATTENTION) the second look at the region around her face finds her.
+  const v1::AnalyzeResponse response = Analyze(4, {v1::ANALYSIS_BODY, v1::ANALYSIS_ATTENTION});
+  const v1::ImageAnalysis& image = response.image();
+  ASSERT_THAT(image.faces(), SizeIs(4));
+  ASSERT_THAT(image.bodies(), SizeIs(4)) << "one body per woman";
+  std::vector<int> linked;
+  for (const v1::PersonBody& body : image.bodies()) {
+    ASSERT_GE(body.face_index(), 0) << "body " << body.index() << " links to a face";
+    ASSERT_LT(body.face_index(), image.faces_size());
+    const v1::BoundingBox& face = image.faces(body.face_index()).box();
+    for (int part : {0, 1, 2}) {  // nose and eyes
+      EXPECT_TRUE(Inside(face, body.keypoints(part).position()))
+          << "body " << body.index() << " " << body.keypoints(part).name();
+    }
+    linked.push_back(body.face_index());
+  }
+  std::sort(linked.begin(), linked.end());
+  EXPECT_THAT(linked, ::testing::ElementsAre(0, 1, 2, 3)) << "each face linked once";
+
+  // BODY alone detects the faces too (for the link and the second look).
+  const v1::AnalyzeResponse body_only = Analyze(4, {v1::ANALYSIS_BODY});
+  EXPECT_THAT(body_only.image().faces(), SizeIs(4));
+  EXPECT_THAT(body_only.image().bodies(), SizeIs(4));
+}
+
 TEST_F(BodyAttentionServiceTest, AttireTakesTheUpperGarmentFromThePoseWhenBodyRuns) {
   const v1::AnalyzeResponse with_body = Analyze(1, {v1::ANALYSIS_ATTIRE, v1::ANALYSIS_BODY});
   const v1::AnalyzeResponse without = Analyze(1, {v1::ANALYSIS_ATTIRE});
@@ -141,12 +169,19 @@ TEST_F(BodyAttentionServiceTest, PoseAndMeshRunOnlyWhenAsked) {
   EXPECT_THAT(ModelNames(defaults), Not(Contains("movenet_multipose")));
   EXPECT_THAT(ModelNames(defaults), Not(Contains("facemesh")));
 
-  // BODY alone: no face detection, so bodies are unlinked.
+  // BODY alone: faces are detected for the link, without expressions, and
+  // neither the mesh nor the expression models run.
   const v1::AnalyzeResponse body = Analyze(3, {v1::ANALYSIS_BODY});
   EXPECT_THAT(body.image().bodies(), SizeIs(3)) << "sample3 shows three women";
-  EXPECT_EQ(body.image().faces_size(), 0);
-  for (const v1::PersonBody& person : body.image().bodies()) EXPECT_EQ(person.face_index(), -1);
-  EXPECT_THAT(ModelNames(body), Not(Contains("blazeface")));
+  ASSERT_THAT(body.image().faces(), SizeIs(3));
+  std::vector<int> linked;
+  for (const v1::PersonBody& person : body.image().bodies()) linked.push_back(person.face_index());
+  std::sort(linked.begin(), linked.end());
+  EXPECT_THAT(linked, ::testing::ElementsAre(0, 1, 2)) << "each body linked to its face";
+  for (const v1::Face& face : body.image().faces()) EXPECT_FALSE(face.has_expression());
+  EXPECT_THAT(ModelNames(body), Contains("blazeface"));
+  EXPECT_THAT(ModelNames(body), Not(Contains("expression")));
+  EXPECT_THAT(ModelNames(body), Not(Contains("emotion")));
   EXPECT_THAT(ModelNames(body), Not(Contains("facemesh")));
 }
 

@@ -167,20 +167,5 @@ TEST(ActiveSpeakerTest, HostileInput) {
   EXPECT_EQ(result->track_id, 7u);
 }
 
-TEST(ActiveSpeakerTest, SpeechIntervalsFromVoiceFrames) {
-  const std::vector<TimeInterval> intervals =
-      SpeechIntervalsFromVoiceFrames(1 * kSecond, {false, true, true, false, true});
-  ASSERT_EQ(intervals.size(), 2u);
-  EXPECT_EQ(intervals[0].start_us, 1 * kSecond + 10 * kMs);
-  EXPECT_EQ(intervals[0].end_us, 1 * kSecond + 30 * kMs);
-  EXPECT_EQ(intervals[1].start_us, 1 * kSecond + 40 * kMs);
-  EXPECT_EQ(intervals[1].end_us, 1 * kSecond + 50 * kMs);
-  EXPECT_TRUE(SpeechIntervalsFromVoiceFrames(-1, {true}).empty()) << "negative start";
-  EXPECT_TRUE(SpeechIntervalsFromVoiceFrames(0, {true}, 0).empty()) << "no hop";
-  EXPECT_TRUE(SpeechIntervalsFromVoiceFrames(std::numeric_limits<int64_t>::max() - 15, {true, true})
-                  .empty())
-      << "would run past INT64_MAX";
-}
-
 }  // namespace
 }  // namespace affect::stream

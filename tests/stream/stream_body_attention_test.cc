@@ -2,6 +2,7 @@
 // drowsiness events, movement energy and posture, the active speaker and its
 // use in fusion. Constructed FrameResults, no models; time is an input.
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -188,6 +189,38 @@ TEST(StreamBodyAttentionTest, VoiceIsAttributedToTheTrackWhoseMouthMoves) {
   EXPECT_THAT(listener.explanation(), HasSubstr("but attributed to track 2"))
       << listener.explanation();
   EXPECT_THAT(listener.explanation(), HasSubstr("from the face alone")) << "face only";
+}
+
+// One 1 s audio piece whose first half is speech: the speech segments (not
+// the piece) mark speech, so the talker's still mouth in the second half is
+// the silence baseline of the same piece.
+TEST(StreamBodyAttentionTest, SpeechSegmentsInsideOnePieceSeparateSpeechFromSilence) {
+  auto aggregator = Make(1 * kSecond);
+  std::vector<v1::StreamAggregate> out;
+  v1::Voice voice = MakeVoice(1.0f, 0.5f, -20.0f, 0.6f);
+  // Hostile or stray segments are clipped to the piece or skipped.
+  for (auto [from, to] : {std::pair{-5.0f, -1.0f}, std::pair{0.8f, 0.7f},
+                          std::pair{std::nanf(""), 0.9f}, std::pair{2.0f, 1e30f}}) {
+    v1::SpeechSegment* stray = voice.add_speech_segments();
+    stray->set_start_seconds(from);
+    stray->set_end_seconds(to);
+  }
+  ASSERT_THAT(aggregator->AddVoice(0, voice), IsOk());
+  for (int i = 0; i < 10; ++i) {
+    const bool speaking = i < 5;
+    const float talker_mouth = speaking && i % 2 == 1 ? 0.35f : 0.05f;
+    v1::ImageAnalysis frame;
+    *frame.add_faces() = FaceWithAttention(200, 0.9f, 0.05f);         // track 1, still
+    *frame.add_faces() = FaceWithAttention(600, 0.9f, talker_mouth);  // track 2, talks
+    ASSERT_THAT(aggregator->AddFrame(i * kFrameUs, &frame, &out), IsOk()) << "frame " << i;
+  }
+  aggregator->Finish(1 * kSecond, &out);
+  ASSERT_EQ(out.size(), 1u) << "one window";
+  const v1::ActiveSpeaker& speaker = out[0].speaker();
+  EXPECT_EQ(speaker.decision(), "speaker") << speaker.reason();
+  EXPECT_EQ(speaker.track_id(), 2u) << speaker.reason();
+  EXPECT_NEAR(speaker.speech_seconds(), 0.5, 1e-6)
+      << "half of the piece, not all of it; the stray segments add nothing";
 }
 
 TEST(StreamBodyAttentionTest, TrackStateIsDroppedWithItsTrack) {

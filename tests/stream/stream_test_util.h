@@ -57,14 +57,20 @@ inline v1::Face MakeFace(const analysis::Box& box, const analysis::ExpressionSco
   return face;
 }
 
-// A voice summary as the voice analyzer fills it.
+// A voice summary as the voice analyzer fills it; its speech is one segment
+// at the start of the piece, active_share of it long.
 inline v1::Voice MakeVoice(float seconds, float active_share, float loudness_dbfs, float arousal) {
   v1::Voice voice;
   voice.set_duration_seconds(seconds);
   voice.set_speech_present(active_share > 0.0f);
   voice.set_active_share(active_share);
   voice.set_loudness_dbfs(loudness_dbfs);
-  if (active_share > 0.0f) voice.set_arousal(arousal);
+  if (active_share > 0.0f) {
+    voice.set_arousal(arousal);
+    v1::SpeechSegment* segment = voice.add_speech_segments();
+    segment->set_start_seconds(0.0f);
+    segment->set_end_seconds(seconds * active_share);
+  }
   return voice;
 }
 

@@ -3,53 +3,19 @@
 #include <algorithm>
 
 #include "server/analysis/body/movenet_decoder.h"
+#include "server/analysis/body/pose_face_link.h"
 #include "server/analysis/geometry.h"
+#include "server/analysis/proto_conversions.h"
 
 namespace affect::analysis {
-namespace {
-
-bool Inside(const v1::BoundingBox& box, const BodyKeypoint& point) {
-  return point.x >= box.x() && point.x < box.x() + box.width() && point.y >= box.y() &&
-         point.y < box.y() + box.height();
-}
-
-}  // namespace
-
-int MatchFaceIndex(const PersonPose& pose,
-                   const google::protobuf::RepeatedPtrField<v1::Face>& faces,
-                   const std::vector<bool>* taken) {
-  int best = -1;
-  float best_area = 0.0f;
-  for (int i = 0; i < faces.size(); ++i) {
-    if (taken != nullptr && (*taken)[static_cast<size_t>(i)]) continue;
-    const v1::BoundingBox& box = faces.Get(i).box();
-    if (!Inside(box, pose.at(BodyPart::kNose)) || !Inside(box, pose.at(BodyPart::kLeftEye)) ||
-        !Inside(box, pose.at(BodyPart::kRightEye))) {
-      continue;
-    }
-    const float area = box.width() * box.height();
-    if (best < 0 || area < best_area) {
-      best = i;
-      best_area = area;
-    }
-  }
-  return best;
-}
 
 std::vector<v1::PersonBody> ToPersonBodies(
     const std::vector<PersonPose>& poses, const google::protobuf::RepeatedPtrField<v1::Face>& faces,
     int image_width, int image_height, const v1::ModelRef& model) {
-  // Best pose first claims its face, whatever order the bodies come in.
-  std::vector<size_t> by_score(poses.size());
-  for (size_t i = 0; i < poses.size(); ++i) by_score[i] = i;
-  std::stable_sort(by_score.begin(), by_score.end(),
-                   [&](size_t a, size_t b) { return poses[a].score > poses[b].score; });
-  std::vector<int> face_of(poses.size(), -1);
-  std::vector<bool> taken(static_cast<size_t>(faces.size()), false);
-  for (size_t i : by_score) {
-    face_of[i] = MatchFaceIndex(poses[i], faces, &taken);
-    if (face_of[i] >= 0) taken[static_cast<size_t>(face_of[i])] = true;
-  }
+  std::vector<Box> face_boxes;
+  face_boxes.reserve(static_cast<size_t>(faces.size()));
+  for (const v1::Face& face : faces) face_boxes.push_back(FromProto(face.box()));
+  const std::vector<int> face_of = LinkPosesToFaces(poses, face_boxes);
 
   const float width = static_cast<float>(std::max(image_width, 1));
   const float height = static_cast<float>(std::max(image_height, 1));

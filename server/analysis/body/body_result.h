@@ -1,11 +1,8 @@
 // PersonPose -> the API's PersonBody messages, and the link from a body to
 // its face (ImageAnalysis.faces).
 //
-// A body is linked to the face whose box holds its nose and both eye
-// keypoints: the pose and face models see the same head, so the three
-// points fall inside the detector's box for the person's own face (checked
-// on the demo photos) and, in a crowd, not inside a neighbour's. Bodies are
-// linked best first and each face at most once.
+// A body is linked to its face by the rule of pose_face_link.h (the face box
+// holding its nose and both eyes; best pose first, each face once).
 //
 // Pure and thread-safe.
 #ifndef AFFECT_SERVER_ANALYSIS_BODY_BODY_RESULT_H_
@@ -19,14 +16,6 @@
 #include "server/analysis/body/posture_cues.h"
 
 namespace affect::analysis {
-
-// Index into `faces` of the face whose box holds the pose's nose and both
-// eyes, skipping faces in `taken` (same size as faces; null = none taken).
-// When several qualify, the smallest box wins (the tightest fit). -1 when
-// none.
-int MatchFaceIndex(const PersonPose& pose,
-                   const google::protobuf::RepeatedPtrField<v1::Face>& faces,
-                   const std::vector<bool>* taken = nullptr);
 
 // One PersonBody per pose, in the given order (index = position): box
 // clipped to the image and normalised, score, all 17 keypoints with names,

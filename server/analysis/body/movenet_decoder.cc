@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/analysis/body/pose_face_link.h"
 #include "server/common/status_macros.h"
 
 namespace affect::analysis {
@@ -67,20 +68,6 @@ struct Candidate {
 
   bool Inside(float y, float x) const { return y >= ymin && y < ymax && x >= xmin && x < xmax; }
 };
-
-float Distance(const BodyKeypoint& a, const BodyKeypoint& b) {
-  return std::hypot(a.x - b.x, a.y - b.y);
-}
-
-// Whether `other` has `better`'s head: nose and eyes on average closer than
-// `fraction` of better's eye distance (at least one pixel).
-bool SameHead(const PersonPose& better, const PersonPose& other, float fraction) {
-  constexpr BodyPart kHead[] = {BodyPart::kNose, BodyPart::kLeftEye, BodyPart::kRightEye};
-  float sum = 0.0f;
-  for (BodyPart part : kHead) sum += Distance(better.at(part), other.at(part));
-  const float eyes = Distance(better.at(BodyPart::kLeftEye), better.at(BodyPart::kRightEye));
-  return sum / 3.0f < fraction * std::max(eyes, 1.0f);
-}
 
 }  // namespace
 
@@ -222,7 +209,9 @@ absl::StatusOr<std::vector<PersonPose>> MoveNetGraphPoses(absl::Span<const Tenso
 absl::StatusOr<MoveNetOptions> MoveNetOptions::FromParameters(const ParameterMap& parameters) {
   AFFECT_RETURN_IF_ERROR(
       CheckKnownParameters(parameters, {"peak_window", "max_people", "keypoint_threshold",
-                                        "person_score_threshold", "same_head_fraction", "fit"}));
+                                        "person_score_threshold", "same_head_fraction", "fit",
+                                        "refine_max_faces", "refine_half_width", "refine_above",
+                                        "refine_below"}));
   MoveNetOptions options;
   AFFECT_RETURN_IF_ERROR(ReadIntParameter(parameters, "peak_window", &options.graph.peak_window));
   AFFECT_RETURN_IF_ERROR(ReadIntParameter(parameters, "max_people", &options.graph.max_people));
@@ -233,6 +222,12 @@ absl::StatusOr<MoveNetOptions> MoveNetOptions::FromParameters(const ParameterMap
   AFFECT_RETURN_IF_ERROR(
       ReadFloatParameter(parameters, "same_head_fraction", &options.same_head_fraction));
   AFFECT_RETURN_IF_ERROR(ReadFitParameter(parameters, "fit", &options.fit));
+  AFFECT_RETURN_IF_ERROR(
+      ReadIntParameter(parameters, "refine_max_faces", &options.refine.max_faces));
+  AFFECT_RETURN_IF_ERROR(
+      ReadFloatParameter(parameters, "refine_half_width", &options.refine.half_width));
+  AFFECT_RETURN_IF_ERROR(ReadFloatParameter(parameters, "refine_above", &options.refine.above));
+  AFFECT_RETURN_IF_ERROR(ReadFloatParameter(parameters, "refine_below", &options.refine.below));
   AFFECT_RETURN_IF_ERROR(options.Validate());
   return options;
 }
@@ -258,7 +253,7 @@ absl::Status MoveNetOptions::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("same_head_fraction must be in [0, 10], got ", same_head_fraction));
   }
-  return absl::OkStatus();
+  return refine.Validate();
 }
 
 absl::StatusOr<MoveNetDecoder> MoveNetDecoder::Create(const MoveNetOptions& options,

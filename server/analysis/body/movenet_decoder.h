@@ -29,6 +29,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "affect/v1/model_config.pb.h"
+#include "server/analysis/body/pose_refinement.h"
 #include "server/analysis/body/pose_types.h"
 #include "server/analysis/image_input.h"
 #include "server/analysis/parameters.h"
@@ -78,9 +79,12 @@ struct MoveNetOptions {
   // human pads the frame to a centred square before resizing (movenetfix.ts
   // padInput): the letterbox.
   FitMode fit = FitMode::kLetterbox;
+  // The second look at faces without a pose (pose_refinement.h).
+  PoseRefinementOptions refine;
 
   // Keys: peak_window, max_people, keypoint_threshold,
-  // person_score_threshold, same_head_fraction, fit.
+  // person_score_threshold, same_head_fraction, fit, refine_max_faces,
+  // refine_half_width, refine_above, refine_below.
   static absl::StatusOr<MoveNetOptions> FromParameters(const ParameterMap& parameters);
   absl::Status Validate() const;
 };

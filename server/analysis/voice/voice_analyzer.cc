@@ -16,6 +16,29 @@ constexpr float kMinPitchRangeHz = 40.0f;
 constexpr float kMaxPitchRangeHz = 1000.0f;
 constexpr double kHopSeconds = static_cast<double>(kVoiceFrameHop) / kVoiceSampleRateHz;
 
+// Runs of speech frames as spans of the clip (VoiceFeatures::speech_spans).
+std::vector<SpeechSpan> SpeechSpans(const std::vector<bool>& speech, double duration_seconds) {
+  // A frame's 10 ms hop at its centre starts this long after the frame.
+  constexpr double kCentreSeconds =
+      static_cast<double>(kVoiceFrameLength - kVoiceFrameHop) / 2.0 / kVoiceSampleRateHz;
+  std::vector<SpeechSpan> spans;
+  const size_t count = speech.size();
+  size_t i = 0;
+  while (i < count) {
+    if (!speech[i]) {
+      ++i;
+      continue;
+    }
+    const size_t first = i;
+    while (i < count && speech[i]) ++i;
+    const double start = first == 0 ? 0.0 : first * kHopSeconds + kCentreSeconds;
+    const double end =
+        i == count ? duration_seconds : std::min(duration_seconds, i * kHopSeconds + kCentreSeconds);
+    if (end > start) spans.push_back(SpeechSpan{start, end});
+  }
+  return spans;
+}
+
 absl::Status InvalidOption(absl::string_view option, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat("voice analysis option ", option, " ", problem));
 }
@@ -95,6 +118,7 @@ VoiceFeatures VoiceAnalyzer::Analyze(absl::Span<const float> samples,
       ++features.speech_frame_count;
     }
   }
+  features.speech_spans = SpeechSpans(speech, features.duration_seconds);
   features.speech_present = features.speech_frame_count > 0;
   features.active_share =
       static_cast<float>(features.speech_frame_count) / static_cast<float>(frames.size());
@@ -166,6 +190,11 @@ void FillVoice(const VoiceFeatures& features, std::optional<float> arousal, v1::
   voice->set_active_share(features.active_share);
   voice->set_loudness_dbfs(features.loudness_dbfs);
   voice->set_duration_seconds(static_cast<float>(features.duration_seconds));
+  for (const SpeechSpan& span : features.speech_spans) {
+    v1::SpeechSegment* segment = voice->add_speech_segments();
+    segment->set_start_seconds(static_cast<float>(span.start_seconds));
+    segment->set_end_seconds(static_cast<float>(span.end_seconds));
+  }
   if (features.pitch.has_value()) {
     v1::PitchStatistics* pitch = voice->mutable_pitch();
     pitch->set_voiced_share(features.pitch->voiced_share);

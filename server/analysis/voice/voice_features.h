@@ -4,6 +4,7 @@
 #define AFFECT_SERVER_ANALYSIS_VOICE_VOICE_FEATURES_H_
 
 #include <optional>
+#include <vector>
 
 namespace affect {
 
@@ -23,6 +24,12 @@ struct PitchSummary {
   int voiced_frames = 0;
 };
 
+// Where in the clip a run of speech frames lies, seconds from its start.
+struct SpeechSpan {
+  double start_seconds = 0.0;
+  double end_seconds = 0.0;
+};
+
 struct VoiceFeatures {
   double duration_seconds = 0.0;
   int frame_count = 0;
@@ -32,6 +39,11 @@ struct VoiceFeatures {
   bool speech_present = false;
   // Speech frames / frames.
   float active_share = 0.0f;
+  // One span per run of speech frames (after the detector's smoothing), in
+  // order, not overlapping: frame i stands for the 10 ms hop at its centre,
+  // [i * 10 + 10, i * 10 + 20) ms; a run touching the clip's first or last
+  // frame extends to that edge of the clip.
+  std::vector<SpeechSpan> speech_spans;
   // RMS of the speech frames, or of every frame when there is no speech;
   // 20 log10(rms), floored at -120 dBFS.
   float loudness_dbfs = -120.0f;

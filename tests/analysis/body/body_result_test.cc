@@ -36,20 +36,6 @@ google::protobuf::RepeatedPtrField<v1::Face> Faces(std::vector<v1::Face> list) {
   return faces;
 }
 
-TEST(MatchFaceIndexTest, LinksTheFaceHoldingNoseAndBothEyes) {
-  const auto faces = Faces({FaceAt(0, 0, 60), FaceAt(200, 100, 60)});
-  EXPECT_EQ(MatchFaceIndex(PoseWithHeadAt(230, 130, 0.5f), faces), 1);
-  EXPECT_EQ(MatchFaceIndex(PoseWithHeadAt(30, 30, 0.5f), faces), 0);
-  EXPECT_EQ(MatchFaceIndex(PoseWithHeadAt(500, 500, 0.5f), faces), -1) << "no face there";
-  EXPECT_EQ(MatchFaceIndex(PoseWithHeadAt(52, 30, 0.5f), faces), -1)
-      << "left eye at x 62 is outside the box [0, 60)";
-}
-
-TEST(MatchFaceIndexTest, PrefersTheTightestOfNestedBoxes) {
-  const auto faces = Faces({FaceAt(0, 0, 400), FaceAt(100, 100, 60)});
-  EXPECT_EQ(MatchFaceIndex(PoseWithHeadAt(130, 130, 0.5f), faces), 1);
-}
-
 TEST(ToPersonBodiesTest, FillsKeypointsAndLinksEachFaceOnceBestFirst) {
   const auto faces = Faces({FaceAt(200, 100, 60)});
   // Two poses on the same head: the better one gets the face.

@@ -97,6 +97,33 @@ TEST(VoiceAnalyzerTest, RateCountsSpeechTimeNotPauses) {
   EXPECT_NEAR(voice.speaking_rate_hz(), 4.0, 0.4) << "8 + 8 nuclei over 4 s of speech";
 }
 
+TEST(VoiceAnalyzerTest, SpeechSegmentsSayWhereTheSpeechIs) {
+  // 1 s silence, 1.5 s tone, 1 s silence, 0.5 s tone to the end.
+  const v1::Voice voice = MakeAnalyzer()->AnalyzeClip(
+      Concat({Silence(1.0), Tone(200.0, 1.5, 0.2), Silence(1.0), Tone(200.0, 0.5, 0.2)}));
+  ASSERT_EQ(voice.speech_segments_size(), 2) << "two runs of speech";
+  // A frame stands for its central 10 ms; the 30 ms frames straddling an
+  // edge and the detector's smoothing move the edges by a few frames.
+  EXPECT_NEAR(voice.speech_segments(0).start_seconds(), 1.0, 0.05);
+  EXPECT_NEAR(voice.speech_segments(0).end_seconds(), 2.5, 0.05);
+  EXPECT_NEAR(voice.speech_segments(1).start_seconds(), 3.5, 0.05);
+  EXPECT_FLOAT_EQ(voice.speech_segments(1).end_seconds(), 4.0f)
+      << "a run through the last frame reaches the clip's end";
+  double speech = 0.0;
+  for (const v1::SpeechSegment& segment : voice.speech_segments()) {
+    EXPECT_LT(segment.start_seconds(), segment.end_seconds());
+    speech += segment.end_seconds() - segment.start_seconds();
+  }
+  EXPECT_NEAR(speech, voice.active_share() * voice.duration_seconds(), 0.03)
+      << "the segments hold the speech frames";
+
+  const v1::Voice all = MakeAnalyzer()->AnalyzeClip(Tone(200.0, 1.0, 0.2));
+  ASSERT_EQ(all.speech_segments_size(), 1);
+  EXPECT_EQ(all.speech_segments(0).start_seconds(), 0.0f) << "from the clip's start";
+  EXPECT_FLOAT_EQ(all.speech_segments(0).end_seconds(), 1.0f) << "to its end";
+  EXPECT_EQ(MakeAnalyzer()->AnalyzeClip(Silence(1.0)).speech_segments_size(), 0);
+}
+
 TEST(VoiceAnalyzerTest, SpeechInModerateNoiseIsStillFound) {
   SpeechLike s;
   s.amplitude = 0.2;
