@@ -281,6 +281,21 @@ std::string FormatVoice(const v1::Voice& voice) {
   table.AddRow({"speech", absl::StrCat(voice.speech_present() ? "yes" : "no", ", ",
                                        Percent(voice.active_share()), " active, ",
                                        absl::StrFormat("%.1f s", voice.duration_seconds()))});
+  if (voice.speech_segments_size() > 0) {
+    // The first few; a long clip can have hundreds.
+    constexpr int kShownSegments = 6;
+    std::vector<std::string> segments;
+    for (int i = 0; i < std::min(voice.speech_segments_size(), kShownSegments); ++i) {
+      const v1::SpeechSegment& segment = voice.speech_segments(i);
+      segments.push_back(
+          absl::StrFormat("%.2f-%.2f s", segment.start_seconds(), segment.end_seconds()));
+    }
+    std::string text = absl::StrJoin(segments, ", ");
+    if (voice.speech_segments_size() > kShownSegments) {
+      absl::StrAppend(&text, " (+", voice.speech_segments_size() - kShownSegments, " more)");
+    }
+    table.AddRow({"speech at", text});
+  }
   table.AddRow({"loudness", absl::StrFormat("%.1f dBFS", voice.loudness_dbfs())});
   if (voice.has_pitch()) {
     const v1::PitchStatistics& pitch = voice.pitch();

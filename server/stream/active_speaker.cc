@@ -11,28 +11,6 @@
 namespace affect::stream {
 namespace {
 
-// Sorted, merged, clipped to [start, end).
-std::vector<TimeInterval> NormaliseSpeech(std::vector<TimeInterval> speech, int64_t start,
-                                          int64_t end) {
-  std::vector<TimeInterval> clipped;
-  for (TimeInterval interval : speech) {
-    interval.start_us = std::max(interval.start_us, start);
-    interval.end_us = std::min(interval.end_us, end);
-    if (interval.start_us < interval.end_us) clipped.push_back(interval);
-  }
-  std::sort(clipped.begin(), clipped.end(),
-            [](const TimeInterval& a, const TimeInterval& b) { return a.start_us < b.start_us; });
-  std::vector<TimeInterval> merged;
-  for (const TimeInterval& interval : clipped) {
-    if (!merged.empty() && interval.start_us <= merged.back().end_us) {
-      merged.back().end_us = std::max(merged.back().end_us, interval.end_us);
-    } else {
-      merged.push_back(interval);
-    }
-  }
-  return merged;
-}
-
 bool InSpeech(const std::vector<TimeInterval>& speech, int64_t t) {
   // The last interval starting at or before t.
   auto it =
@@ -66,6 +44,27 @@ class Spread {
 };
 
 }  // namespace
+
+std::vector<TimeInterval> NormaliseSpeech(std::vector<TimeInterval> speech, int64_t start,
+                                          int64_t end) {
+  std::vector<TimeInterval> clipped;
+  for (TimeInterval interval : speech) {
+    interval.start_us = std::max(interval.start_us, start);
+    interval.end_us = std::min(interval.end_us, end);
+    if (interval.start_us < interval.end_us) clipped.push_back(interval);
+  }
+  std::sort(clipped.begin(), clipped.end(),
+            [](const TimeInterval& a, const TimeInterval& b) { return a.start_us < b.start_us; });
+  std::vector<TimeInterval> merged;
+  for (const TimeInterval& interval : clipped) {
+    if (!merged.empty() && interval.start_us <= merged.back().end_us) {
+      merged.back().end_us = std::max(merged.back().end_us, interval.end_us);
+    } else {
+      merged.push_back(interval);
+    }
+  }
+  return merged;
+}
 
 const char* SpeakerDecisionName(SpeakerDecision decision) {
   switch (decision) {

@@ -57,6 +57,11 @@ struct TimeInterval {
   int64_t end_us = 0;
 };
 
+// The intervals clipped to [start, end), sorted and merged (overlapping or
+// touching intervals become one).
+std::vector<TimeInterval> NormaliseSpeech(std::vector<TimeInterval> speech, int64_t start,
+                                          int64_t end);
+
 struct MouthSample {
   int64_t timestamp_us = 0;
   float openness = 0.0f;  // inner-lip gap / mouth width

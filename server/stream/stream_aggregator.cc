@@ -354,6 +354,17 @@ void StreamAggregator::EmitOpenWindow(int64_t end_us, std::vector<v1::StreamAggr
     speech = std::move(voice_it->second.speech);
     voice_windows_.erase(voice_it);
   }
+  if (has_voice) {
+    // The window's speech, seconds from the window's start.
+    for (const TimeInterval& interval :
+         NormaliseSpeech(speech, open_window_start_us(), end_us)) {
+      v1::SpeechSegment* segment = aggregate.mutable_voice()->add_speech_segments();
+      segment->set_start_seconds(
+          static_cast<float>(static_cast<double>(interval.start_us - open_window_start_us()) / 1e6));
+      segment->set_end_seconds(
+          static_cast<float>(static_cast<double>(interval.end_us - open_window_start_us()) / 1e6));
+    }
+  }
 
   // The tracks seen in the window; the most-seen ones when over the bound.
   std::vector<uint64_t> seen;

@@ -39,6 +39,21 @@ TEST(TableFormatTest, AnalyzeResponseShowsAttireSceneVoiceTimingsAndModels) {
   EXPECT_THAT(text, HasSubstr("Models   blazeface v1, emotion v1, centernet v1, selfie v1"));
 }
 
+TEST(TableFormatTest, VoiceListsWhereTheSpeechIsAndCutsLongLists) {
+  v1::Voice voice;
+  voice.set_speech_present(true);
+  voice.set_duration_seconds(30.0f);
+  for (int i = 0; i < 8; ++i) {
+    v1::SpeechSegment* segment = voice.add_speech_segments();
+    segment->set_start_seconds(static_cast<float>(3 * i) + 0.25f);
+    segment->set_end_seconds(static_cast<float>(3 * i) + 1.5f);
+  }
+  const std::string text = FormatVoice(voice);
+  EXPECT_THAT(text, HasSubstr("speech at  0.25-1.50 s, 3.25-4.50 s")) << text;
+  EXPECT_THAT(text, HasSubstr("15.25-16.50 s (+2 more)")) << text;
+  EXPECT_THAT(FormatVoice(v1::Voice()), Not(HasSubstr("speech at"))) << "no speech, no row";
+}
+
 TEST(TableFormatTest, SectionsOfAnalysesThatDidNotRunAreLeftOut) {
   v1::AnalyzeResponse response;
   response.mutable_image()->mutable_size()->set_width(10);

@@ -221,6 +221,31 @@ TEST(StreamBodyAttentionTest, SpeechSegmentsInsideOnePieceSeparateSpeechFromSile
   EXPECT_EQ(speaker.track_id(), 2u) << speaker.reason();
   EXPECT_NEAR(speaker.speech_seconds(), 0.5, 1e-6)
       << "half of the piece, not all of it; the stray segments add nothing";
+  // The window's voice says where the speech was, from the window's start.
+  ASSERT_EQ(out[0].voice().speech_segments_size(), 1);
+  EXPECT_FLOAT_EQ(out[0].voice().speech_segments(0).start_seconds(), 0.0f);
+  EXPECT_FLOAT_EQ(out[0].voice().speech_segments(0).end_seconds(), 0.5f);
+}
+
+TEST(StreamBodyAttentionTest, AggregateVoiceSegmentsJoinPiecesAndStartAtTheWindow) {
+  auto aggregator = Make(1 * kSecond);
+  std::vector<v1::StreamAggregate> out;
+  // Window [1 s, 2 s): two 0.5 s pieces, all speech, then speech in the
+  // first 0.2 s of a piece starting at 2 s (the next window).
+  ASSERT_THAT(aggregator->AddVoice(1 * kSecond, MakeVoice(0.5f, 1.0f, -20.0f, 0.1f)), IsOk());
+  ASSERT_THAT(aggregator->AddVoice(1500 * kMs, MakeVoice(0.5f, 1.0f, -20.0f, 0.1f)), IsOk());
+  ASSERT_THAT(aggregator->AddVoice(2 * kSecond, MakeVoice(0.5f, 0.4f, -20.0f, 0.1f)), IsOk());
+  aggregator->Finish(3 * kSecond, &out);
+  ASSERT_GE(out.size(), 2u);
+  const v1::Voice& first = out[0].voice();
+  EXPECT_EQ(out[0].window_start_us(), 1 * kSecond);
+  ASSERT_EQ(first.speech_segments_size(), 1) << "touching pieces make one segment";
+  EXPECT_FLOAT_EQ(first.speech_segments(0).start_seconds(), 0.0f);
+  EXPECT_FLOAT_EQ(first.speech_segments(0).end_seconds(), 1.0f);
+  const v1::Voice& second = out[1].voice();
+  ASSERT_EQ(second.speech_segments_size(), 1);
+  EXPECT_FLOAT_EQ(second.speech_segments(0).start_seconds(), 0.0f);
+  EXPECT_NEAR(second.speech_segments(0).end_seconds(), 0.2f, 1e-6f);
 }
 
 TEST(StreamBodyAttentionTest, TrackStateIsDroppedWithItsTrack) {
