@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -215,8 +216,12 @@ class Harness {
     // decide which the harness plays.
     const size_t salt = config.stream_id().size();
     voice_ = audio_ != nullptr && salt % 2 == 0;
-    slow_refresh_ = std::make_unique<stream::SlowAnalysisRefresh>(setup.slow_intervals,
-                                                                  salt % 3 != 1, salt % 5 != 1);
+    stream::SlowAnalysesPlanned planned;
+    planned.scene = salt % 3 != 1;
+    planned.attire = salt % 5 != 1;
+    planned.body = salt % 7 != 1;
+    planned.attention = salt % 11 != 1;
+    slow_refresh_ = std::make_unique<stream::SlowAnalysisRefresh>(setup.slow_intervals, planned);
     scheduled_ = *std::move(scheduled);
   }
 
@@ -281,6 +286,20 @@ class Harness {
     voice.set_active_share(payload.Unit());
     voice.set_loudness_dbfs(-60.0f * payload.Unit());
     voice.set_arousal(2.0f * payload.Unit() - 1.0f);
+    // Speech segments, stray ones too: before the piece, past its end,
+    // reversed, not finite.
+    const int segments = payload.Next() % 4;
+    for (int i = 0; i < segments; ++i) {
+      v1::SpeechSegment* segment = voice.add_speech_segments();
+      const auto edge = [&]() {
+        const uint8_t kind = payload.Next();
+        if (kind == 255) return std::numeric_limits<float>::quiet_NaN();
+        if (kind == 254) return std::numeric_limits<float>::infinity();
+        return (static_cast<float>(kind) / 100.0f - 0.5f) * voice.duration_seconds();
+      };
+      segment->set_start_seconds(edge());
+      segment->set_end_seconds(edge());
+    }
     const absl::Status status = aggregator_->AddVoice(piece.start_us, voice);
     // Voice far ahead of the frames is refused (the session logs it).
     if (!status.ok()) Check(status.code() == absl::StatusCode::kInvalidArgument);
@@ -329,6 +348,17 @@ class Harness {
       Check(aggregate.window_end_us() > aggregate.window_start_us());
       Check(aggregate.window_end_us() - aggregate.window_start_us() <= interval);
       Check(aggregate.tracks_size() <= aggregator_->options().max_tracks_per_aggregate);
+      // The window's speech: ordered, inside the window (>=: microseconds
+      // apart can round to one float).
+      const double length = static_cast<double>(aggregate.window_end_us() -
+                                                aggregate.window_start_us()) / 1e6;
+      float previous_end = -1.0f;
+      for (const v1::SpeechSegment& segment : aggregate.voice().speech_segments()) {
+        Check(segment.start_seconds() >= 0.0f && segment.start_seconds() >= previous_end);
+        Check(segment.end_seconds() >= segment.start_seconds());
+        Check(segment.end_seconds() <= length + 1e-6);
+        previous_end = segment.end_seconds();
+      }
       next_window_us_ = aggregate.window_start_us() + interval;
     }
   }

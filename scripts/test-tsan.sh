@@ -24,19 +24,19 @@ scope="${AFFECT_TSAN_SCOPE:-all}"
 
 engine_targets=(engine_test engine_torch_test)
 stream_targets=(stream_test stream_responsible_test)
-# Not (yet) the api tests on the real models (api_real_models_test,
-# api_real_photo_acceptance_test, api_uncertain_expression_test): they
-# crashed parsing map fields before TSan builds undefined __SANITIZE_THREAD__
-# (cmake/AffectCompilerOptions.cmake) and have not been run under TSan since.
-# The same server code runs here on the tests' tiny generated models.
+# The api binaries: on the tests' tiny generated models, and on the real
+# converted models (skipped when models/prepare has not run).
 api_targets=(api_unit_test api_caller_policy_test api_server_test api_service_behaviour_test
              api_admission_test api_caller_policy_service_test api_privacy_test api_fault_test
-             api_binary_test api_fault_binary_test)
-# The api binaries seen clean under TSan (README "What CI runs"); the others
-# stopped on a lock-order report (StreamSession::Start registering under the
-# session's lock, since fixed) and have not had a clean run since.
+             api_binary_test api_fault_binary_test api_real_models_test
+             api_real_photo_acceptance_test api_uncertain_expression_test api_body_attention_test
+             api_body_attention_stream_test)
+# What CI runs (README "What CI runs"): the api binaries that are quick
+# under TSan's slowdown, and the real-model image pipeline with BODY and
+# ATTENTION (faces, pose, second look and mesh branches meeting on the
+# worker pool). The fault and binary tests are timing-heavy under TSan.
 api_ci_targets=(api_unit_test api_caller_policy_test api_server_test
-                api_caller_policy_service_test api_privacy_test)
+                api_caller_policy_service_test api_privacy_test api_body_attention_test)
 case "$scope" in
   engine) targets=("${engine_targets[@]}") ;;
   ci) targets=("${engine_targets[@]}" "${stream_targets[@]}" "${api_ci_targets[@]}") ;;

@@ -47,6 +47,20 @@ v1::Face FaceWithAttention(float x, float eye_openness, float mouth_openness) {
   return face;
 }
 
+// Ten frames at 10 fps of two faces: track 1 keeps its mouth still; track 2
+// opens and closes its mouth in the first half second (while it speaks),
+// then keeps it still.
+void FeedTalkerAndListener(StreamAggregator* aggregator, std::vector<v1::StreamAggregate>* out) {
+  for (int i = 0; i < 10; ++i) {
+    const bool speaking = i < 5;
+    const float talker_mouth = speaking && i % 2 == 1 ? 0.35f : 0.05f;
+    v1::ImageAnalysis frame;
+    *frame.add_faces() = FaceWithAttention(200, 0.9f, 0.05f);         // track 1, still
+    *frame.add_faces() = FaceWithAttention(600, 0.9f, talker_mouth);  // track 2, talks
+    ASSERT_THAT(aggregator->AddFrame(i * kFrameUs, &frame, out), IsOk()) << "frame " << i;
+  }
+}
+
 // A standing person centred at (x, y): shoulders 100 px apart, so one body
 // scale is 100 px; every keypoint seen with score 0.9.
 v1::PersonBody Body(float x, float y, int face_index) {
@@ -162,14 +176,7 @@ TEST(StreamBodyAttentionTest, VoiceIsAttributedToTheTrackWhoseMouthMoves) {
   ASSERT_THAT(aggregator->AddVoice(0, MakeVoice(0.5f, 1.0f, -20.0f, 0.6f)), IsOk()) << "speech";
   ASSERT_THAT(aggregator->AddVoice(500 * kMs, MakeVoice(0.5f, 0.0f, -70.0f, 0.0f)), IsOk())
       << "silence";
-  for (int i = 0; i < 10; ++i) {
-    const bool speaking = i < 5;
-    const float talker_mouth = speaking && i % 2 == 1 ? 0.35f : 0.05f;
-    v1::ImageAnalysis frame;
-    *frame.add_faces() = FaceWithAttention(200, 0.9f, 0.05f);         // track 1, still
-    *frame.add_faces() = FaceWithAttention(600, 0.9f, talker_mouth);  // track 2, talks
-    ASSERT_THAT(aggregator->AddFrame(i * kFrameUs, &frame, &out), IsOk()) << "frame " << i;
-  }
+  FeedTalkerAndListener(aggregator.get(), &out);
   aggregator->Finish(1 * kSecond, &out);
   ASSERT_EQ(out.size(), 1u) << "one window";
   const v1::StreamAggregate& aggregate = out[0];
@@ -206,14 +213,7 @@ TEST(StreamBodyAttentionTest, SpeechSegmentsInsideOnePieceSeparateSpeechFromSile
     stray->set_end_seconds(to);
   }
   ASSERT_THAT(aggregator->AddVoice(0, voice), IsOk());
-  for (int i = 0; i < 10; ++i) {
-    const bool speaking = i < 5;
-    const float talker_mouth = speaking && i % 2 == 1 ? 0.35f : 0.05f;
-    v1::ImageAnalysis frame;
-    *frame.add_faces() = FaceWithAttention(200, 0.9f, 0.05f);         // track 1, still
-    *frame.add_faces() = FaceWithAttention(600, 0.9f, talker_mouth);  // track 2, talks
-    ASSERT_THAT(aggregator->AddFrame(i * kFrameUs, &frame, &out), IsOk()) << "frame " << i;
-  }
+  FeedTalkerAndListener(aggregator.get(), &out);
   aggregator->Finish(1 * kSecond, &out);
   ASSERT_EQ(out.size(), 1u) << "one window";
   const v1::ActiveSpeaker& speaker = out[0].speaker();

@@ -4,11 +4,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/analysis/body/body_fixtures.h"
 
 namespace affect::analysis {
 namespace {
 
 using ::testing::SizeIs;
+using body_test::PoseWithHeadAt;
 
 v1::Face FaceAt(float x, float y, float side) {
   v1::Face face;
@@ -17,17 +19,6 @@ v1::Face FaceAt(float x, float y, float side) {
   face.mutable_box()->set_width(side);
   face.mutable_box()->set_height(side);
   return face;
-}
-
-// A pose whose nose is at (x, y) and eyes 10 px above and 10 px to each side.
-PersonPose PoseWithHeadAt(float x, float y, float score) {
-  PersonPose pose;
-  pose.score = score;
-  pose.box = Box{x - 50, y - 30, 100, 300};
-  pose.at(BodyPart::kNose) = {x, y, 0.9f};
-  pose.at(BodyPart::kLeftEye) = {x + 10, y - 10, 0.9f};
-  pose.at(BodyPart::kRightEye) = {x - 10, y - 10, 0.9f};
-  return pose;
 }
 
 google::protobuf::RepeatedPtrField<v1::Face> Faces(std::vector<v1::Face> list) {

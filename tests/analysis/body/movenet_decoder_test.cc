@@ -5,7 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/analysis/body/movenet_heads.h"
+#include "tests/analysis/body/body_fixtures.h"
 #include "tests/testing/status_matchers.h"
 
 namespace affect::analysis {
@@ -15,10 +15,10 @@ using ::affect::testing::IsOk;
 using ::affect::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
-using movenet_test::Heads;
-using movenet_test::kGrid;
-using movenet_test::kInput;
-using movenet_test::kStride;
+using body_test::Heads;
+using body_test::kGrid;
+using body_test::kInput;
+using body_test::kStride;
 
 std::vector<PersonPose> GraphPoses(const Heads& heads) {
   absl::StatusOr<std::vector<PersonPose>> poses =

@@ -11,7 +11,7 @@
 #include "server/analysis/body/movenet_decoder.h"
 #include "server/analysis/body/pose_face_link.h"
 #include "server/analysis/body/pose_second_look.h"
-#include "tests/analysis/body/movenet_heads.h"
+#include "tests/analysis/body/body_fixtures.h"
 #include "tests/testing/status_matchers.h"
 
 namespace affect::analysis {
@@ -23,17 +23,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
-
-// A pose whose nose is at (x, y) and eyes 10 px above and 10 px to each side.
-PersonPose PoseWithHeadAt(float x, float y, float score) {
-  PersonPose pose;
-  pose.score = score;
-  pose.box = Box{x - 50, y - 30, 100, 300};
-  pose.at(BodyPart::kNose) = {x, y, 0.9f};
-  pose.at(BodyPart::kLeftEye) = {x + 10, y - 10, 0.9f};
-  pose.at(BodyPart::kRightEye) = {x - 10, y - 10, 0.9f};
-  return pose;
-}
+using body_test::PoseWithHeadAt;
 
 TEST(LinkPosesToFacesTest, LinksTheFaceHoldingNoseAndBothEyes) {
   const std::vector<Box> faces = {{0, 0, 60, 60}, {200, 100, 60, 60}};
@@ -147,8 +137,8 @@ class SecondLookTest : public ::testing::Test {
  protected:
   SecondLookTest() : rgb_(1000, 1000, CV_8UC3, cv::Scalar(90, 90, 90)) {
     spec_.set_data_type(v1::DATA_TYPE_FLOAT32);
-    spec_.add_dims(movenet_test::kInput);
-    spec_.add_dims(movenet_test::kInput);
+    spec_.add_dims(body_test::kInput);
+    spec_.add_dims(body_test::kInput);
     spec_.add_dims(3);
     spec_.set_layout(v1::TENSOR_LAYOUT_NHWC);
     spec_.mutable_normalization()->set_scale(1.0f);
@@ -158,7 +148,7 @@ class SecondLookTest : public ::testing::Test {
     MoveNetOptions options;
     options.refine.max_faces = max_faces;
     absl::StatusOr<MoveNetDecoder> decoder =
-        MoveNetDecoder::Create(options, movenet_test::kInput, movenet_test::kInput);
+        MoveNetDecoder::Create(options, body_test::kInput, body_test::kInput);
     EXPECT_THAT(decoder, IsOk());
     return *decoder;
   }
@@ -203,7 +193,7 @@ TEST_F(SecondLookTest, AddsThePoseFoundAroundTheFaceOnceAndOnlyInsideIt) {
   ASSERT_THAT(*items, SizeIs(1));
   // Every keypoint at model (x 31, y 13): frame (25 / 0.255 + 405,
   // 13 / 0.256 + 150) = (503.0, 200.8), inside the face box.
-  const std::vector<std::vector<Tensor>> outputs = {movenet_test::Heads::OnePerson().tensors};
+  const std::vector<std::vector<Tensor>> outputs = {body_test::Heads::OnePerson().tensors};
   std::vector<PersonPose> poses;
   ASSERT_THAT(AddSecondLookPoses(decoder, *items, outputs, faces_, &poses), IsOk());
   ASSERT_THAT(poses, SizeIs(1));
@@ -219,7 +209,7 @@ TEST_F(SecondLookTest, AddsThePoseFoundAroundTheFaceOnceAndOnlyInsideIt) {
   ASSERT_THAT(AddSecondLookPoses(decoder, *items, outputs, other_face, &elsewhere), IsOk());
   EXPECT_THAT(elsewhere, IsEmpty()) << "a head outside the face box is someone else";
 
-  const std::vector<std::vector<Tensor>> nobody = {movenet_test::Heads().tensors};
+  const std::vector<std::vector<Tensor>> nobody = {body_test::Heads().tensors};
   ASSERT_THAT(AddSecondLookPoses(decoder, *items, nobody, faces_, &elsewhere), IsOk());
   EXPECT_THAT(elsewhere, IsEmpty()) << "empty heads find nobody";
 }
@@ -234,7 +224,7 @@ TEST_F(SecondLookTest, MismatchedOrMalformedOutputsAreErrorsNotCrashes) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("0 items for 1 regions")));
   const std::vector<std::vector<Tensor>> short_outputs = {{Tensor({4, 4, 1})}};
   EXPECT_FALSE(AddSecondLookPoses(decoder, *items, short_outputs, faces_, &poses).ok());
-  EXPECT_THAT(AddSecondLookPoses(decoder, *items, {movenet_test::Heads::OnePerson().tensors}, {},
+  EXPECT_THAT(AddSecondLookPoses(decoder, *items, {body_test::Heads::OnePerson().tensors}, {},
                                  &poses),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("face 0 of 0")));
   EXPECT_THAT(poses, IsEmpty());

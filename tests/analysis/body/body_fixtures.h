@@ -1,14 +1,16 @@
-// Constructed MoveNet MultiPose heads for the decoder tests: the six
-// outputs of one image on a small grid, zero-filled, set one cell at a time.
-#ifndef AFFECT_TESTS_ANALYSIS_BODY_MOVENET_HEADS_H_
-#define AFFECT_TESTS_ANALYSIS_BODY_MOVENET_HEADS_H_
+// Constructed inputs for the body tests: MoveNet MultiPose heads (the six
+// outputs of one image on a small grid, zero-filled, set one cell at a
+// time) and poses with a head at a chosen point.
+#ifndef AFFECT_TESTS_ANALYSIS_BODY_BODY_FIXTURES_H_
+#define AFFECT_TESTS_ANALYSIS_BODY_BODY_FIXTURES_H_
 
 #include <cstdint>
 #include <vector>
 
+#include "server/analysis/body/pose_types.h"
 #include "server/tensor/tensor.h"
 
-namespace affect::analysis::movenet_test {
+namespace affect::analysis::body_test {
 
 // A 16 x 16 grid over a 64 x 64 input (stride 4), as 64 x 64 over 256.
 constexpr int kGrid = 16;
@@ -64,6 +66,17 @@ struct Heads {
   }
 };
 
-}  // namespace affect::analysis::movenet_test
+// A pose whose nose is at (x, y) and eyes 10 px above and 10 px to each side.
+inline PersonPose PoseWithHeadAt(float x, float y, float score) {
+  PersonPose pose;
+  pose.score = score;
+  pose.box = Box{x - 50, y - 30, 100, 300};
+  pose.at(BodyPart::kNose) = {x, y, 0.9f};
+  pose.at(BodyPart::kLeftEye) = {x + 10, y - 10, 0.9f};
+  pose.at(BodyPart::kRightEye) = {x - 10, y - 10, 0.9f};
+  return pose;
+}
 
-#endif  // AFFECT_TESTS_ANALYSIS_BODY_MOVENET_HEADS_H_
+}  // namespace affect::analysis::body_test
+
+#endif  // AFFECT_TESTS_ANALYSIS_BODY_BODY_FIXTURES_H_
