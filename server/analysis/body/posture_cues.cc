@@ -111,6 +111,11 @@ absl::Status ValidatePostureCueOptions(const PostureCueOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrFormat("posture cues: present_score %g is outside [0, 1]", o.present_score));
   }
+  if (!(o.min_tilt_shoulder_width >= 0.0f && o.min_tilt_shoulder_width <= 1.0f)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("posture cues: min_tilt_shoulder_width %g is outside [0, 1]",
+                        o.min_tilt_shoulder_width));
+  }
   for (const auto& [name, value] :
        {std::pair<const char*, float>{"min_body_scale_px", o.min_body_scale_px},
         {"torso_per_shoulder", o.torso_per_shoulder},
@@ -178,9 +183,14 @@ std::optional<PostureCue> HeadDownCue(const PersonPose& pose, const PostureCueOp
 }
 
 std::optional<PostureCue> HeadTiltCue(const PersonPose& pose, const PostureCueOptions& options) {
-  if (!BodyScale(pose, options)) return std::nullopt;
+  const auto scale = BodyScale(pose, options);
+  if (!scale) return std::nullopt;
   const Point left_shoulder = *Seen(pose, BodyPart::kLeftShoulder, options);
   const Point right_shoulder = *Seen(pose, BodyPart::kRightShoulder, options);
+  // A torso seen edge-on: its shoulder line has no usable direction.
+  if (Distance(left_shoulder, right_shoulder) < options.min_tilt_shoulder_width * *scale) {
+    return std::nullopt;
+  }
   BodyPart left_part = BodyPart::kLeftEye;
   BodyPart right_part = BodyPart::kRightEye;
   auto left = Seen(pose, left_part, options);

@@ -24,7 +24,12 @@
 //  - head tilted: the angle between the eye line and the shoulder line (ears
 //    when an eye is missing), in degrees, so that a person whose whole body
 //    leans is not called tilted. Onset 10, full 25 degrees. Needs both eyes
-//    (or both ears).
+//    (or both ears), and shoulders at least min_tilt_shoulder_width (0.5) B
+//    apart: a torso turned more than about 60 degrees from the camera
+//    (cos 60 = 0.5) shows its shoulders nearly one behind the other, and the
+//    image angle of that short line is depth, not tilt (on sample4 a woman
+//    standing sideways, shoulders 21 px apart on a 485 px body scale, read
+//    a 96-degree "tilt").
 //  - arms raised: per arm r = (shoulder y - wrist y) / B, how far the wrist is
 //    above its own shoulder. Onset 0 (wrist at shoulder height), full 0.5.
 //    The cue is the higher arm; needs one wrist with its shoulder.
@@ -121,6 +126,7 @@ struct PostureCueOptions {
   float head_down_full = 0.15f;
   float head_tilt_onset_degrees = 10.0f;
   float head_tilt_full_degrees = 25.0f;
+  float min_tilt_shoulder_width = 0.5f;  // shoulder width for the tilt rule, B. [0, 1]
   float arms_raised_onset = 0.0f;  // wrist height above its shoulder, B
   float arms_raised_full = 0.5f;
   float hand_near_face_onset = 1.5f;  // wrist to nose/eye distance, face sizes

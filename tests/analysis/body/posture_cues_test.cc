@@ -143,6 +143,24 @@ TEST(PostureCuesTest, HeadTiltedRelativeToTheShoulders) {
   EXPECT_FALSE(leaning->present);
 }
 
+TEST(PostureCuesTest, HeadTiltIsNotMeasuredOnATorsoSeenEdgeOn) {
+  // Standing sideways: the shoulders 20 px apart, one behind the other, on a
+  // torso that keeps the body scale at about 100 px; the eyes level.
+  PersonPose pose = Upright();
+  Set(pose, BodyPart::kLeftShoulder, kCx + 4, 210);
+  Set(pose, BodyPart::kRightShoulder, kCx - 4, 192);
+  ASSERT_NEAR(*BodyScale(pose, kOptions), 99.2f, 0.1f) << "the torso (129 px / 1.3) keeps it";
+  EXPECT_FALSE(HeadTiltCue(pose, kOptions).has_value())
+      << "a 20 px shoulder line (0.2 B) gives no direction to measure against";
+  PostureCueOptions lenient = kOptions;
+  lenient.min_tilt_shoulder_width = 0.0f;
+  const auto measured = HeadTiltCue(pose, lenient);
+  ASSERT_TRUE(measured.has_value()) << "without the guard";
+  EXPECT_TRUE(measured->present) << "the edge-on line reads as a large tilt: " << measured->evidence;
+  lenient.min_tilt_shoulder_width = 1.5f;
+  EXPECT_FALSE(ValidatePostureCueOptions(lenient).ok()) << "outside [0, 1]";
+}
+
 TEST(PostureCuesTest, HeadTiltFallsBackToTheEars) {
   PersonPose pose = Upright();
   pose.at(BodyPart::kLeftEye).score = 0.0f;
