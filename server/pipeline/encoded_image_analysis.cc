@@ -13,9 +13,7 @@ absl::Status AnalyzeEncodedImage(const ImagePipeline* pipeline, AdmissionQueue* 
                                  absl::Time start_by) {
   // A bad or oversized image is refused here, before it holds a queue slot.
   AFFECT_ASSIGN_OR_RETURN(const int64_t pixels, CheckImageBeforeDecoding(*image, decode));
-  if (absl::Status capacity =
-          pipeline->CheckCapacity(job.emotion, job.attire, job.scene, job.body, job.attention);
-      !capacity.ok()) {
+  if (absl::Status capacity = pipeline->CheckCapacity(job); !capacity.ok()) {
     return capacity;
   }
   auto task = std::make_unique<AdmissionTask>();

@@ -180,13 +180,25 @@ absl::Status ImagePipeline::Availability(v1::Analysis analysis) const {
   }
 }
 
-absl::Status ImagePipeline::CheckCapacity(bool emotion, bool attire, bool scene, bool body,
-                                          bool attention) const {
+ImagePipeline::Branches ImagePipeline::BranchesFor(const ImageJob& job) const {
+  Branches branches;
+  // BODY detects faces too when the detector is there: each body links to
+  // its face, and a face the pose pass missed gets the second look.
+  branches.faces = job.emotion || job.attire || job.attention || (job.body && faces_.ok());
+  // Accessories come from the object detector: attire uses it when present.
+  branches.objects = job.scene || (job.attire && scene_.ok());
+  branches.mask = job.attire;
+  branches.pose = job.body;
+  return branches;
+}
+
+absl::Status ImagePipeline::CheckCapacity(const ImageJob& job) const {
+  const Branches branches = BranchesFor(job);
   std::vector<const ModelHandle*> needed;
-  if ((emotion || attire || attention || body) && faces_.ok()) needed.push_back(&faces_->model);
-  if (body && pose_.ok()) needed.push_back(&pose_->model);
-  if ((scene || attire) && scene_.ok()) needed.push_back(&scene_->model);
-  if (attire && segmentation_.ok()) needed.push_back(&segmentation_->model);
+  if (branches.faces && faces_.ok()) needed.push_back(&faces_->model);
+  if (branches.pose && pose_.ok()) needed.push_back(&pose_->model);
+  if (branches.objects && scene_.ok()) needed.push_back(&scene_->model);
+  if (branches.mask && segmentation_.ok()) needed.push_back(&segmentation_->model);
   for (const ModelHandle* model : needed) {
     if (model->batcher == nullptr) continue;
     const int depth = model->batcher->queue_depth();
@@ -233,24 +245,18 @@ void ImagePipeline::Analyze(ImageJob input, ImageJobCallback done) const {
   job->input = std::move(input);
   job->pipeline = shared_from_this();
   job->start = absl::Now();
-  // BODY detects faces too when the detector is there: each body links to
-  // its face, and a face the pose pass missed gets the second look.
-  const bool want_faces = job->input.emotion || job->input.attire || job->input.attention ||
-                          (job->input.body && faces_.ok());
-  // Accessories come from the object detector: attire uses it when present.
-  const bool want_objects = job->input.scene || (job->input.attire && scene_.ok());
-  const bool want_mask = job->input.attire;
-  const bool want_pose = job->input.body;
+  const Branches branches = BranchesFor(job->input);
   // The second look needs the faces.
-  job->second_look = want_pose && want_faces && pose_->decoder.options().refine.max_faces > 0;
+  job->second_look =
+      branches.pose && branches.faces && pose_->decoder.options().refine.max_faces > 0;
   {
     absl::MutexLock lock(&job->mutex);
     job->done = std::move(done);
-    job->join.Add(int{want_faces} + int{want_objects} + int{want_mask} + int{want_pose});
+    job->join.Add(branches.count());
     job->analysis.mutable_size()->set_width(static_cast<uint32_t>(job->input.rgb->cols));
     job->analysis.mutable_size()->set_height(static_cast<uint32_t>(job->input.rgb->rows));
   }
-  if (!want_faces && !want_objects && !want_mask && !want_pose) {
+  if (branches.count() == 0) {
     // Nothing to analyse in the image (e.g. only VOICE was asked for).
     ImageJobCallback finish;
     ImageJobResult result;
@@ -264,10 +270,10 @@ void ImagePipeline::Analyze(ImageJob input, ImageJobCallback done) const {
   }
   // Pre-processing (resizing) runs on the workers, not on the caller's
   // (gRPC) thread.
-  if (want_faces) RunOnPoolOrInline(workers_, [this, job] { StartFaces(job); });
-  if (want_objects) RunOnPoolOrInline(workers_, [this, job] { StartObjects(job); });
-  if (want_mask) RunOnPoolOrInline(workers_, [this, job] { StartSegmentation(job); });
-  if (want_pose) RunOnPoolOrInline(workers_, [this, job] { StartPose(job); });
+  if (branches.faces) RunOnPoolOrInline(workers_, [this, job] { StartFaces(job); });
+  if (branches.objects) RunOnPoolOrInline(workers_, [this, job] { StartObjects(job); });
+  if (branches.mask) RunOnPoolOrInline(workers_, [this, job] { StartSegmentation(job); });
+  if (branches.pose) RunOnPoolOrInline(workers_, [this, job] { StartPose(job); });
 }
 
 void ImagePipeline::Fail(const std::shared_ptr<Job>& job, const absl::Status& status) const {

@@ -57,8 +57,7 @@ class ImagePipeline : public std::enable_shared_from_this<ImagePipeline> {
   // costs no decode (a 1920-pixel JPEG takes ~0.1 s of CPU): without it a
   // flood of refused requests burnt the CPU the accepted ones needed. The
   // batchers still enforce the bound exactly; this is the cheap early exit.
-  absl::Status CheckCapacity(bool emotion, bool attire, bool scene, bool body = false,
-                             bool attention = false) const;
+  absl::Status CheckCapacity(const ImageJob& job) const;
 
   // OK, or why `analysis` cannot run here (UNAVAILABLE with the reason).
   absl::Status Availability(v1::Analysis analysis) const;
@@ -91,14 +90,24 @@ class ImagePipeline : public std::enable_shared_from_this<ImagePipeline> {
     analysis::FaceGeometryOptions geometry;  // the documented defaults
   };
   struct Job;
+  // The first-stage branches a job runs (each starts with one model call).
+  struct Branches {
+    bool faces = false;
+    bool objects = false;
+    bool mask = false;
+    bool pose = false;
+    int count() const { return int{faces} + int{objects} + int{mask} + int{pose}; }
+  };
+  Branches BranchesFor(const ImageJob& job) const;
 
   ImagePipeline(const ModelRepository* repository, ThreadPool* workers);
 
   // Decodes one image model's output (on a worker), adds its time since
   // `post_start` to the job's post-processing, and ends with FinishBranch,
   // Fail, or a further stage.
-  using ImageModelContinuation = absl::AnyInvocable<void(
-      const InferenceResult&, const analysis::InputTransform&, absl::Time post_start) &&>;
+  using ImageModelContinuation =
+      absl::AnyInvocable<void(const InferenceResult&, const analysis::InputTransform&,
+                              absl::Time post_start) &&>;
   // The shared prologue of every image branch: make the model's input from
   // the image, submit it, account the time, and continue with `decode` on a
   // worker (or Fail the job).
