@@ -17,8 +17,10 @@ std::vector<v1::PersonBody> ToPersonBodies(
   for (const v1::Face& face : faces) face_boxes.push_back(FromProto(face.box()));
   const std::vector<int> face_of = LinkPosesToFaces(poses, face_boxes);
 
-  const float width = static_cast<float>(std::max(image_width, 1));
-  const float height = static_cast<float>(std::max(image_height, 1));
+  const int width_px = std::max(image_width, 1);
+  const int height_px = std::max(image_height, 1);
+  const float width = static_cast<float>(width_px);
+  const float height = static_cast<float>(height_px);
   std::vector<v1::PersonBody> bodies;
   bodies.reserve(poses.size());
   for (size_t i = 0; i < poses.size(); ++i) {
@@ -26,21 +28,14 @@ std::vector<v1::PersonBody> ToPersonBodies(
     v1::PersonBody body;
     body.set_index(static_cast<int>(i));
     const Box box = ClipBox(pose.box, width, height);
-    body.mutable_box()->set_x(box.x);
-    body.mutable_box()->set_y(box.y);
-    body.mutable_box()->set_width(box.width);
-    body.mutable_box()->set_height(box.height);
-    body.mutable_box_normalized()->set_x(box.x / width);
-    body.mutable_box_normalized()->set_y(box.y / height);
-    body.mutable_box_normalized()->set_width(box.width / width);
-    body.mutable_box_normalized()->set_height(box.height / height);
+    *body.mutable_box() = ToProto(box);
+    *body.mutable_box_normalized() = ToNormalizedProto(box, width_px, height_px);
     body.set_score(pose.score);
     for (int k = 0; k < kBodyPartCount; ++k) {
       const BodyKeypoint& point = pose.keypoints[static_cast<size_t>(k)];
       v1::BodyKeypoint* keypoint = body.add_keypoints();
       keypoint->set_name(std::string(BodyPartName(k)));
-      keypoint->mutable_position()->set_x(point.x);
-      keypoint->mutable_position()->set_y(point.y);
+      *keypoint->mutable_position() = ToProto(Point{point.x, point.y});
       keypoint->mutable_position_normalized()->set_x(point.x / width);
       keypoint->mutable_position_normalized()->set_y(point.y / height);
       keypoint->set_score(point.score);

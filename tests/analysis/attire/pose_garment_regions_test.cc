@@ -10,6 +10,7 @@
 #include "opencv2/imgproc.hpp"
 #include "server/analysis/attire/attire_describer.h"
 #include "server/analysis/attire/garment_regions.h"
+#include "server/analysis/proto_conversions.h"
 #include "server/analysis/body/pose_types.h"
 #include "tests/testing/status_matchers.h"
 
@@ -99,11 +100,7 @@ TEST(PoseGarmentRegionsTest, ImpossibleOrHostileKeypointsAreNotUsed) {
 
 google::protobuf::RepeatedPtrField<v1::Face> OneFace(const Box& b) {
   google::protobuf::RepeatedPtrField<v1::Face> faces;
-  v1::Face* face = faces.Add();
-  face->mutable_box()->set_x(b.x);
-  face->mutable_box()->set_y(b.y);
-  face->mutable_box()->set_width(b.width);
-  face->mutable_box()->set_height(b.height);
+  *faces.Add()->mutable_box() = ToProto(b);
   return faces;
 }
 
