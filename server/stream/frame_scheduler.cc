@@ -130,13 +130,12 @@ void FrameScheduler::StartFramesLocked(absl::Time now, std::vector<Action>* acti
     for (int step = 0; step < count && running_ < options_.max_running_frames; ++step) {
       const int index = (next_ + step) % count;
       Entry& entry = entries_[static_cast<size_t>(index)];
-      if (!entry.open || entry.waiting.empty() || entry.running >= entry.options.max_running) {
+      if (!entry.open || entry.waiting.empty() || entry.running() >= entry.options.max_running) {
         continue;
       }
       actions->push_back({entry.sink, entry.waiting.front().id, true, FrameDropReason::kPolicy});
       entry.started.push_back({entry.waiting.front().id, now});
       entry.waiting.pop_front();
-      ++entry.running;
       ++running_;
       started = true;
       next_ = (index + 1) % count;
@@ -154,7 +153,7 @@ void FrameScheduler::Enqueue(int index, int64_t frame_id) {
       actions.push_back({entry.sink, frame_id, false, FrameDropReason::kClosed});
     } else {
       const absl::Time now = clock_->Now();
-      const int held = static_cast<int>(entry.waiting.size()) + entry.running;
+      const int held = static_cast<int>(entry.waiting.size()) + entry.running();
       bool queue = true;
       if (held >= entry.options.max_in_flight) {
         switch (entry.options.drop_policy) {
@@ -191,10 +190,6 @@ void FrameScheduler::FrameDone(int index, int64_t frame_id) {
     std::lock_guard<std::mutex> lock(mu_);
     const absl::Time now = clock_->Now();
     Entry& entry = entries_[static_cast<size_t>(index)];
-    if (entry.running > 0) {
-      --entry.running;
-      --running_;
-    }
     const auto started = std::find_if(entry.started.begin(), entry.started.end(),
                                       [frame_id](const Started& s) { return s.id == frame_id; });
     if (started != entry.started.end()) {
@@ -204,6 +199,7 @@ void FrameScheduler::FrameDone(int index, int64_t frame_id) {
               ? run
               : kRunAverageWeight * run + (1 - kRunAverageWeight) * entry.expected_run;
       entry.started.erase(started);
+      --running_;
     }
     StartFramesLocked(now, &actions);
   }
@@ -235,7 +231,7 @@ bool FrameScheduler::HasRoom(int index) const {
   std::lock_guard<std::mutex> lock(mu_);
   const Entry& entry = entries_[static_cast<size_t>(index)];
   if (entry.options.drop_policy != v1::DROP_POLICY_BACKPRESSURE) return true;
-  return static_cast<int>(entry.waiting.size()) + entry.running < entry.options.max_in_flight;
+  return static_cast<int>(entry.waiting.size()) + entry.running() < entry.options.max_in_flight;
 }
 
 int FrameScheduler::waiting(int index) const {
@@ -245,7 +241,7 @@ int FrameScheduler::waiting(int index) const {
 
 int FrameScheduler::running(int index) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return entries_[static_cast<size_t>(index)].running;
+  return entries_[static_cast<size_t>(index)].running();
 }
 
 void FrameScheduler::Close(int index) {
@@ -270,7 +266,7 @@ void FrameScheduler::Release(int index) {
     Entry& entry = entries_[static_cast<size_t>(index)];
     // Slots of starts that were decided but never reached a live stream
     // (it had ended) come back here.
-    running_ -= entry.running;
+    running_ -= entry.running();
     entry = Entry();
     free_entries_.push_back(index);
     StartFramesLocked(clock_->Now(), &actions);

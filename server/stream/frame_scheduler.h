@@ -105,8 +105,9 @@ class ScheduledStream {
   // A frame arrived. It is started, queued, or dropped (sink calls), per the
   // policy. Ids must be unique per stream.
   void Enqueue(int64_t frame_id);
-  // A started frame finished (or was abandoned): frees its slot, and its
-  // start-to-done time feeds the stream's expected run time.
+  // Started frame `frame_id` finished (or was abandoned): frees its slot,
+  // and its start-to-done time feeds the stream's expected run time. An id
+  // that is not running frees nothing.
   void FrameDone(int64_t frame_id);
   // How long after its arrival a frame of this stream may still start
   // (StartAgeLimit); InfiniteDuration() for BACKPRESSURE streams. A frame
@@ -166,8 +167,10 @@ class FrameScheduler {
     StreamScheduleOptions options;
     std::shared_ptr<FrameSink> sink;
     std::deque<Waiting> waiting;
-    int running = 0;
-    std::vector<Started> started;  // the running frames' start times
+    // The running frames (started, FrameDone not yet called), with their
+    // start times.
+    std::vector<Started> started;
+    int running() const { return static_cast<int>(started.size()); }
     absl::Duration expected_run = absl::ZeroDuration();
   };
   struct Action {
