@@ -6,13 +6,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/analysis/body/body_result.h"
+#include "server/analysis/body/posture_cues.h"
 #include "server/analysis/proto_conversions.h"
 #include "server/common/status_macros.h"
 
 namespace affect::stream {
 namespace {
 
-constexpr size_t kMaxPostureNames = 8;  // PostureCueKind has 8 cues
+// One entry per cue the rules can name.
+constexpr size_t kMaxPostureNames = analysis::kPostureCueKindCount;
 
 }  // namespace
 

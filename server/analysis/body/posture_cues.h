@@ -91,6 +91,7 @@ enum class PostureCueKind {
   kLeaningIn,
   kLeaningAway,
 };
+inline constexpr int kPostureCueKindCount = static_cast<int>(PostureCueKind::kLeaningAway) + 1;
 
 // "head_down", "head_tilted", "arms_raised", "hand_near_face",
 // "arms_crossed", "shoulders_hunched", "leaning_in", "leaning_away".
@@ -127,7 +128,7 @@ struct PostureCueOptions {
   float head_tilt_onset_degrees = 10.0f;
   float head_tilt_full_degrees = 25.0f;
   float min_tilt_shoulder_width = 0.5f;  // shoulder width for the tilt rule, B. [0, 1]
-  float arms_raised_onset = 0.0f;  // wrist height above its shoulder, B
+  float arms_raised_onset = 0.0f;        // wrist height above its shoulder, B
   float arms_raised_full = 0.5f;
   float hand_near_face_onset = 1.5f;  // wrist to nose/eye distance, face sizes
   float hand_near_face_full = 0.75f;
